@@ -1,0 +1,5 @@
+import sys
+
+from anyorder.cli import main
+
+sys.exit(main())

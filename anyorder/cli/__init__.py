@@ -1,0 +1,65 @@
+"""The ``anyorder`` command line: a thin dispatcher over one module per command group.
+
+Each module in ``COMMANDS`` defines ``register(subparsers)``, which adds its sub-command(s) and sets
+``func`` on the parsed namespace. Modules are imported lazily so ``anyorder --help`` stays fast and a broken
+optional module never hides the others.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# module name -> (commands it provides, one-line help shown when the module cannot be imported)
+COMMANDS: dict[str, str] = {
+    "anyorder.cli.train": "train / eval: train a model from a named config or JSON file; evaluate a checkpoint",
+    "anyorder.cli.decode": "decode: adaptive-order decoding of masked sequences with a checkpoint",
+    "anyorder.cli.data": "data: build datasets (sudoku, ...)",
+    "anyorder.cli.sudoku": "solve / demo: solve Sudoku puzzles with the shipped or a given checkpoint",
+    "anyorder.cli.reproduce": "reproduce: regenerate a paper table or figure",
+}
+
+
+from anyorder.errors import AnyorderError
+
+
+class CLIError(AnyorderError):
+    """An error caused by the user's input; printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anyorder",
+        description="Masked diffusion models that plan their own decoding order, and AR baselines.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        rc = args.func(args)
+    except AnyorderError as e:
+        print(f"anyorder {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Task-level primitives shared by every task: the tokenizer and the batch-source contract.
+
+A task turns examples into token tensors. It imports nothing else from the package.
+
+Conventions (docs/DESIGN.md):
+- tokens are int64 tensors of shape (B, L); ``tokenizer.mask_id`` is the absorbing [MASK] token;
+- ``is_fixed`` (B, L) bool marks positions that are never masked and carry no loss (prompt, clues, padding);
+- a batch source is a pure function of (seed, step, rank): that is what makes resumption exact.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import torch
+
+from anyorder.errors import InputError
+
+
+class TokenizerError(InputError):
+    """Raised for text that cannot be tokenized (unknown symbol) or invalid tokenizer definitions."""
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """A fixed symbol table: token id ``i`` is ``symbols[i]``.
+
+    Attributes:
+        symbols: one string per token id; each must be unique.
+        mask_id: id of the absorbing [MASK] token.
+        pad_id: id of the padding token, or None when the task has none.
+    """
+
+    symbols: tuple[str, ...]
+    mask_id: int
+    pad_id: int | None = None
+    _index: dict = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(set(self.symbols)) != len(self.symbols):
+            raise TokenizerError(f"duplicate symbols in tokenizer: {self.symbols}")
+        for name, tid in (("mask_id", self.mask_id), ("pad_id", self.pad_id)):
+            if tid is not None and not 0 <= tid < len(self.symbols):
+                raise TokenizerError(f"{name}={tid} outside vocabulary of size {len(self.symbols)}")
+        object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.symbols)
+
+    def encode(self, items: Sequence[str]) -> list[int]:
+        """Map a sequence of symbols (a string is a sequence of 1-char symbols) to ids."""
+        out = []
+        for pos, s in enumerate(items):
+            if s not in self._index:
+                raise TokenizerError(f"unknown symbol {s!r} at position {pos}; valid: {list(self.symbols)}")
+            out.append(self._index[s])
+        return out
+
+    def decode(self, ids: Sequence[int] | torch.Tensor, sep: str = "") -> str:
+        """Map ids back to symbols joined by ``sep``."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        return sep.join(self.symbols[i] for i in ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"symbols": list(self.symbols), "mask_id": self.mask_id, "pad_id": self.pad_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Tokenizer":
+        try:
+            return cls(tuple(d["symbols"]), int(d["mask_id"]), d.get("pad_id"))
+        except (KeyError, TypeError) as e:
+            raise TokenizerError(f"invalid tokenizer definition {json.dumps(d)[:200]}: {e}") from e
+
+
+class BatchSource(Protocol):
+    """A resumable stream of training batches.
+
+    ``batch(step, rank, batch_size)`` must be a pure function of (the source's seed, step, rank, batch_size):
+    the trainer relies on this to resume bit-exactly without saving data-loader state.
+    Returns a dict of tensors, e.g. {"x0": (B, L) int64, "is_fixed": (B, L) bool} for MDMs or
+    {"tokens": (B, L) int64, "loss_mask": (B, L) bool} for ARMs.
+    """
+
+    def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]: ...
+
+
+def step_rng_seed(seed: int, step: int, rank: int, salt: int = 0) -> list[int]:
+    """Seed material for ``numpy.random.default_rng`` / ``torch.Generator`` that is unique per (seed, step, rank)."""
+    return [int(seed), int(step), int(rank), int(salt)]
+
+
+def torch_generator(seed: int, step: int, rank: int, salt: int = 0) -> torch.Generator:
+    """A CPU torch.Generator seeded deterministically from (seed, step, rank, salt)."""
+    import numpy as np
+
+    s = int(np.random.SeedSequence(step_rng_seed(seed, step, rank, salt)).generate_state(1, dtype=np.uint64)[0])
+    g = torch.Generator()
+    g.manual_seed(s & ((1 << 63) - 1))
+    return g
