@@ -101,3 +101,24 @@ def torch_generator(seed: int, step: int, rank: int, salt: int = 0) -> torch.Gen
     g = torch.Generator()
     g.manual_seed(s & ((1 << 63) - 1))
     return g
+
+
+@dataclass(frozen=True)
+class TaskBundle:
+    """Everything the trainer needs from a task.
+
+    Attributes:
+        name: registry name of the task (``anyorder.tasks.registry.TASKS``).
+        tokenizer: the task's symbol table (its mask_id is the model's [MASK]).
+        source: resumable batch source (see ``BatchSource``).
+        model_fields: ModelConfig fields the task forces (vocab_size, max_len, position_tables, ...).
+        metadata: JSON-able facts stored in checkpoints (e.g. L&O triples, a pi-learner's permutation).
+        evaluate: optional periodic evaluation ``(model, step) -> {metric: value}``.
+    """
+
+    name: str
+    tokenizer: Tokenizer
+    source: BatchSource
+    model_fields: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    evaluate: Any = None
