@@ -1,0 +1,1 @@
+"""Training: configs (``config``), the Accelerate loop (``trainer.fit``), checkpoints (``checkpoint.load``)."""

@@ -1,0 +1,65 @@
+"""``anyorder data sudoku``: build Sudoku train/test/hard splits (data.md; docs/data-format.md).
+
+Thin edge: parses arguments and calls ``anyorder.tasks.sudoku.dataset``.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from anyorder.errors import ConfigError
+
+PAPER_SIZES = {"train": 1_800_000, "test": 100_000, "hard": 1_000_000}
+SEED_OFFSET = {"train": 0, "test": 1, "hard": 2}  # split s of --split all uses stream seed + SEED_OFFSET[s]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("data", help="build datasets")
+    sub = p.add_subparsers(dest="dataset", metavar="DATASET")
+    s = sub.add_parser("sudoku", help="generate, rate and store Sudoku splits (resumable chunks)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("out", help="output directory (or FILE.npz for one packed file; chunks are built in FILE.npz.chunks/, then packed and removed)")
+    s.add_argument("--split", default="all", choices=["train", "test", "hard", "all"],
+                   help="one split, or all three into OUT/train, OUT/test, OUT/hard")
+    s.add_argument("--n", type=int, default=None, help="puzzles in a single split (default: paper size)")
+    for name, size in PAPER_SIZES.items():
+        s.add_argument(f"--{name}", type=int, default=size, help=f"size of the {name} split with --split all")
+    s.add_argument("--seed", type=int, default=0, help="generator stream seed")
+    s.add_argument("--chunk", type=int, default=10000, help="generated puzzles per chunk file")
+    s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.set_defaults(func=run_sudoku)
+    p.set_defaults(func=lambda args: p.print_help())
+
+
+def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> None:
+    from anyorder.tasks.sudoku import dataset
+
+    packed = out.suffix == ".npz"
+    target = out.with_name(out.name + ".chunks") if packed else out
+    dataset.build_split(target, split, n, seed, chunk=args.chunk, exclude=exclude,
+                        progress=not args.no_progress)
+    if packed:
+        dataset.save_npz(out, dataset.load(target).arrays)
+        shutil.rmtree(target)
+    print(f"{split}: {n} puzzles -> {out}")
+
+
+def run_sudoku(args) -> int:
+    from anyorder.tasks.sudoku import dataset
+
+    if args.chunk <= 0:
+        raise ConfigError(f"--chunk must be positive, got {args.chunk}")
+    exclude: set = set()
+    for path in args.exclude:
+        exclude |= dataset.puzzle_keys(dataset.load(path))
+    out = Path(args.out)
+    if args.split != "all":
+        n = args.n if args.n is not None else PAPER_SIZES[args.split]
+        _build_one(out, args.split, n, args.seed, args, exclude)
+        return 0
+    for split in ("test", "hard", "train"):  # train last: it excludes the evaluation splits
+        _build_one(out / split, split, getattr(args, split), args.seed + SEED_OFFSET[split], args, exclude)
+        exclude |= dataset.puzzle_keys(dataset.load(out / split))
+    return 0

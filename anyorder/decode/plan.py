@@ -1,0 +1,87 @@
+"""``Plan``: every decoding option in one frozen dataclass (paper Sec. 2.5-2.7).
+
+A plan answers three orthogonal questions per step: how many positions (``budget``), which positions
+(``score`` + optional ``noise``) and which token (``value``). ``mode="remask"`` switches to the Ye et al.
+re-masking decoder (``anyorder.decode.remask``), which uses ``score`` only for noise/values and has its own
+budget rule. Examples::
+
+    Plan(steps=50, budget="binomial", score="vanilla", value="sample")   # the paper's Algorithm 1, exactly
+    Plan(steps=50, score="top_prob_margin", noise="gumbel", noise_scale=0.5, noise_anneal=True)  # puzzles
+    Plan(steps=64, budget="threshold", threshold=0.9, score="top_prob")  # Fast-dLLM parallel decoding
+    Plan(steps=64, score="top_prob", block_length=32)                   # LLaDA semi-autoregressive blocks
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Callable
+
+from anyorder.decode.budget import BUDGETS
+from anyorder.decode.noise import NOISES
+from anyorder.decode.score import SCORES
+from anyorder.decode.value import VALUES
+from anyorder.errors import ConfigError
+from anyorder.objectives.schedule import SCHEDULES
+
+MODES = ("unmask", "remask")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Decoding options. Validated on construction; unknown names raise ConfigError listing valid ones."""
+
+    steps: int = 50  # number of steps T (an upper bound for threshold/factor/fixed budgets)
+    budget: str = "schedule"  # BUDGETS: schedule | binomial | fixed | threshold | factor
+    score: str | Callable = "top_prob_margin"  # SCORES name, or fn(log_probs (B,L,V), u (B,L)) -> (B,L)
+    value: str = "argmax"  # VALUES: argmax | sample
+    temperature: float = 1.0  # value sampling temperature (> 0)
+    top_k: int | None = None  # value sampling: keep the k most likely tokens
+    top_p: float | None = None  # value sampling: keep the smallest nucleus with mass >= top_p
+    noise: str = "none"  # NOISES: none | gumbel | gaussian, added to the score
+    noise_scale: float = 0.0  # noise coefficient (Gumbel temperature / Gaussian sigma); paper puzzles: 0.5
+    noise_anneal: bool = False  # scale the noise by (T-1-step)/T, linearly to 0 (Ye et al. "-linear")
+    schedule: str = "linear"  # alpha schedule of the step grid (objectives.schedule.SCHEDULES)
+    k: int = 1  # positions per step for budget="fixed" (0 allowed)
+    threshold: float = 0.9  # budget="threshold": reveal candidates with score >= threshold
+    factor: float = 1.0  # budget="factor": accept rank r (0-based) while score >= 1 - factor/(r+2)
+    block_length: int | None = None  # semi-AR blocks (LLaDA); steps are split evenly across blocks
+    mode: str = "unmask"  # "unmask" (paper Sec. 2.6) | "remask" (Ye et al. top-k re-masking)
+    stop_early: bool = True  # stop when no sample has masked positions left (one sync per step)
+
+    def __post_init__(self) -> None:
+        _check_name("budget", self.budget, BUDGETS)
+        _check_name("value", self.value, VALUES)
+        _check_name("noise", self.noise, NOISES)
+        _check_name("schedule", self.schedule, SCHEDULES)
+        _check_name("mode", self.mode, dict.fromkeys(MODES))
+        if not callable(self.score):
+            _check_name("score", self.score, SCORES)
+        _check(isinstance(self.steps, int) and self.steps >= 1, f"steps must be an int >= 1, got {self.steps!r}")
+        _check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        _check(self.top_k is None or self.top_k >= 1, f"top_k must be None or >= 1, got {self.top_k}")
+        _check(self.top_p is None or 0 < self.top_p <= 1, f"top_p must be None or in (0, 1], got {self.top_p}")
+        _check(self.noise_scale >= 0, f"noise_scale must be >= 0, got {self.noise_scale}")
+        _check(isinstance(self.k, int) and self.k >= 0, f"k must be an int >= 0, got {self.k!r}")
+        _check(self.factor > 0, f"factor must be > 0, got {self.factor}")
+        _check(self.block_length is None or self.block_length >= 1,
+               f"block_length must be None or >= 1, got {self.block_length}")
+        _check(not (self.mode == "remask" and self.block_length is not None),
+               "mode='remask' does not support block_length (the Ye et al. decoder has no blocks)")
+
+    @property
+    def score_name(self) -> str:
+        """The score's registry name, or the custom function's name."""
+        return self.score if isinstance(self.score, str) else getattr(self.score, "__name__", "custom")
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+def _check_name(what: str, name: object, registry: dict) -> None:
+    if name not in registry:
+        raise ConfigError(f"unknown {what} {name!r}; valid: {sorted(registry)}")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)

@@ -1,0 +1,82 @@
+"""The re-masking top-k decoder of Ye et al. (HKUNLP/diffusion-vs-ar ``topk_decoding``), ``Plan(mode="remask")``.
+
+The paper's puzzle numbers (Sec. 4.2, App. D.2) were produced with that codebase. At step j of T (codebase
+time t = T - 1 - j, from T - 1 down to 0, rate = 1 - alpha(t / T) = t / T for the linear schedule):
+
+1. one model call on the current tokens -> log-probs with [MASK] at -inf;
+2. predict a value at EVERY initially maskable position with the value rule (argmax in the codebase);
+3. score = log-prob of that value, + ``noise_scale * rate`` x Gumbel when ``noise_anneal`` (the codebase's
+   ``stochastic0.5-linear`` is noise="gumbel", noise_scale=0.5, noise_anneal=True), or the unannealed scale;
+4. keep the ``N - floor(N * rate)`` highest-scoring positions unmasked (N = #initially maskable positions of
+   the row) and re-mask all the others. Fixed positions are never scored or changed (codebase: score +1000).
+
+How this differs from unmask-and-keep (``mode="unmask"``, the paper's definition in Sec. 2.6):
+- previously revealed tokens CAN be re-masked: the kept set is re-chosen from scratch every step;
+- a position that stays unmasked is still overwritten every step with the fresh prediction, so its token may
+  change until the end (the codebase scatters x0 into all maskable positions);
+- the budget is not per-step k of the currently masked positions but a target count of unmasked positions,
+  N - floor(N * rate), i.e. the linear/cosine rate of the *initial* maskable count; ``plan.budget``,
+  ``block_length`` and ``score`` are not used (the score is always the log-prob of the chosen value);
+- every row runs all T steps (nfe = T for rows with something to decode; no early stop);
+- ``order[b, i]`` is the last step at which position i went from masked to unmasked (-1 for fixed/given).
+"""
+from __future__ import annotations
+
+import torch
+
+from anyorder.decode import rng
+from anyorder.decode.noise import NOISES
+from anyorder.decode.value import VALUES
+from anyorder.objectives.schedule import SCHEDULES
+
+
+def remask_decode(model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
+                  seeds: torch.Tensor, trace: bool = False):
+    """Ye et al. top-k re-masking decoding. Shapes as in ``decoder.decode``; returns a DecodeResult."""
+    from anyorder.decode.decoder import DecodeResult, model_log_probs
+
+    maskable = (tokens == mask_id) & ~is_fixed
+    n_maskable = maskable.sum(dim=1)
+    active = n_maskable > 0
+    x, order = tokens.clone(), torch.full_like(tokens, -1)
+    nfe = torch.zeros_like(n_maskable)
+    steps = [] if trace else None
+    n_calls = 0
+    if plan.stop_early and not bool(active.any()):
+        return DecodeResult(x, order, nfe, 0, steps)
+    for step in range(plan.steps):
+        log_probs = model_log_probs(model, x, mask_id)
+        n_calls += 1
+        nfe += active
+        x, order, record = remask_step(log_probs, x, maskable, n_maskable, order, step, plan, seeds, mask_id)
+        if steps is not None:
+            steps.append(record)
+    return DecodeResult(x, order, nfe, n_calls, steps)
+
+
+def mask_rate(step: int, n_steps: int, schedule: str) -> float:
+    """Fraction of maskable positions left masked after 0-based ``step``: 1 - alpha(t / T), t = T - 1 - step."""
+    t = torch.tensor((n_steps - 1 - step) / n_steps, dtype=torch.float64)
+    return float(1.0 - SCHEDULES[schedule].alpha(t))
+
+
+def remask_step(log_probs, x, maskable, n_maskable, order, step, plan, seeds, mask_id):
+    """One predict-all / keep-top / re-mask-rest step. Returns (tokens, order, TraceStep)."""
+    from anyorder.decode.decoder import TraceStep, rank_descending
+
+    rate = mask_rate(step, plan.steps, plan.schedule)
+    u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])
+    pred = x.masked_scatter(maskable, VALUES[plan.value](log_probs[maskable], u_value[maskable], plan))
+    scores = log_probs.gather(-1, pred.unsqueeze(-1)).squeeze(-1)
+    scale = plan.noise_scale * rate if plan.noise_anneal else plan.noise_scale
+    if plan.noise != "none" and scale > 0:
+        noise = NOISES[plan.noise](rng.uniform(seeds, step, rng.NOISE, x.shape[1]))
+        scores = scores + (scale * noise).to(torch.float32)
+    big = torch.finfo(torch.float32).max
+    scores = torch.where(maskable, scores.nan_to_num(nan=-big, posinf=big, neginf=-big), float("-inf"))
+    keep = n_maskable - torch.floor(n_maskable.to(torch.float64) * rate).to(torch.int64)
+    unmasked = maskable & (rank_descending(scores)[1] < keep[:, None])
+    newly = unmasked & (x == mask_id)
+    order = torch.where(newly, step, torch.where(unmasked, order, -1))
+    x = torch.where(unmasked, pred, torch.where(maskable, mask_id, x))
+    return x, order, TraceStep(step, keep, unmasked, torch.where(unmasked, x, -1), scores)

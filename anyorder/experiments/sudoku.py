@@ -1,0 +1,126 @@
+"""``anyorder reproduce sudoku``: paper Tables 2 and 5, accuracy vs NFE, and the decoding-order analysis.
+
+Decodes the shipped test split (Table 2, paper Sec. 4.2) and hard split (Table 5, Sec. 4.5) with every strategy
+of ``sudoku_strategies`` (scores vanilla / top_prob / top_prob_margin / entropy, Gumbel 0.5 annealed or no
+noise, unmask-and-keep or the Ye et al. remasking decoder, argmax values, 50 steps) and the ARMs when given;
+writes into ``--out``:
+
+- ``table2.md/.csv``, ``table5.md/.csv``: our exact / valid / cell accuracy, mean NFE and time beside the paper;
+- ``frontier.png`` + ``frontier.csv``: exact accuracy against mean NFE (step sweep, threshold and factor budgets);
+- ``orders.md/.csv``: MDM order vs the 7-technique solver's order (``sudoku_orders``);
+- ``breakdown_givens.csv``, ``breakdown_hardest.csv``: exact accuracy by number of givens / hardest technique;
+- ``gap.md`` with ``--gap`` (``sudoku_gap``); ``config.json`` with the arguments and the wall time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from anyorder.experiments import sudoku_eval as ev
+from anyorder.experiments import sudoku_report as rep
+from anyorder.experiments import sudoku_strategies as st
+from anyorder.experiments.sudoku_tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", default=None, help=f"MDM checkpoint (default: {ev.DEFAULT_CHECKPOINT})")
+    p.add_argument("--arm-solver", default=None, help="ARM checkpoint trained with solver order")
+    p.add_argument("--arm-fixed", default=None, help="ARM checkpoint trained with fixed (row-major) order")
+    p.add_argument("--test-split", default=None, help="test split file/dir (default: shipped)")
+    p.add_argument("--hard-split", default=None, help="hard split file/dir (default: shipped)")
+    p.add_argument("--n", type=int, default=100, help="puzzles per split (default: %(default)s; paper ~0.1M)")
+    p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s, as the paper)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="paper rows only, n=32, no frontier sweep")
+    p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
+
+
+def evaluate(sm, data, strategy: st.Strategy, args) -> tuple[dict, "ev.DecodedSplit"]:
+    """Decode ``data`` with one strategy -> (table row, decoded)."""
+    dec = ev.decode_puzzles(sm, data.puzzles, strategy.plan, args.batch_size, args.device, args.seed)
+    m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
+    row = dict(strategy.labels, n=len(data), exact_pct=100 * m["exact"].mean(), valid_pct=100 * m["valid"].mean(),
+               cell_pct=100 * m["cell"].mean(), mean_nfe=float(dec.nfe.mean()), seconds=dec.seconds)
+    row["_exact"] = m["exact"]
+    return row, dec
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def run_table(sm, data, strategies, args, split: str) -> tuple[list[dict], dict]:
+    rows, decoded = [], {}
+    for s in strategies:
+        row, dec = evaluate(sm, data, s, args)
+        rows.append(row)
+        decoded[s.name] = dec
+        _log(f"[{split}] {s.name}: exact {row['exact_pct']:.1f}%  nfe {row['mean_nfe']:.1f}  {row['seconds']:.1f}s")
+    return rows, decoded
+
+
+def run_arms(args, splits: dict) -> dict[str, list[dict]]:
+    """ARM greedy and beam rows per split (``anyorder.evaluation.sudoku_arm``) for the given checkpoints."""
+    out: dict[str, list[dict]] = {name: [] for name in splits}
+    arms = {"solver": args.arm_solver, "fixed": args.arm_fixed}
+    if not any(arms.values()):
+        return out
+    from anyorder.evaluation import sudoku_arm
+
+    for order, path in arms.items():
+        if path is None:
+            continue
+        for name, data in splits.items():
+            for beam in (1, 3):
+                row = sudoku_arm.evaluate_checkpoint(path, data, beam_width=beam, batch_size=args.batch_size,
+                                                     device=args.device)
+                out[name].append(dict(row, method=f"ARM {order} order | beam {beam}", model="arm", order=order))
+    return out
+
+
+def run(args: argparse.Namespace) -> Path:
+    start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    n = 32 if args.quick and args.n == 100 else args.n
+    sm = ev.load_sudoku_model(args.checkpoint, args.device)
+    splits = {"test": ev.load_split("test", n, args.test_split), "hard": ev.load_split("hard", n, args.hard_split)}
+    table_rows, decoded = {}, {}
+    for split, full in (("test", not args.quick), ("hard", False)):
+        strategies = ([st.make(s, "gumbel0.5-annealed", "unmask", args.steps) for s in st.PAPER_SCORES]
+                      if args.quick else st.table_strategies(args.steps, full))
+        table_rows[split], decoded[split] = run_table(sm, splits[split], strategies, args, split)
+    arm_rows = run_arms(args, splits)
+    if not args.quick:
+        frontier = rep.run_frontier(sm, splits["test"], args, evaluate, _log)
+        rep.write_frontier(frontier, out)
+        rep.write_orders(sm, splits["test"], decoded["test"], args, out, evaluate)
+    rep.write_breakdowns(table_rows, splits, out)
+    if args.gap:
+        from anyorder.experiments.sudoku_gap import run_gap
+
+        run_gap(sm, splits["test"], args, out)
+    seconds = time.perf_counter() - start
+    for split, stem, title in (("test", "table2", "Table 2: Sudoku test split"),
+                               ("hard", "table5", "Table 5: hard Sudoku split")):
+        notes = protocol_differences(sm.config, {k: len(v) for k, v in splits.items()}, _data_source(splits),
+                                     bool(args.arm_solver or args.arm_fixed), seconds)
+        rows = with_paper_numbers(table_rows[split] + arm_rows[split], split)
+        write_table(rows, COLUMNS, out / stem, f"{title} (checkpoint {sm.path})", notes)
+    config = {k: v for k, v in vars(args).items() if k != "func"}
+    (out / "config.json").write_text(json.dumps(dict(config, seconds=seconds, n=n), indent=2, default=str))
+    _log(f"wrote {out} in {seconds:.0f} s")
+    return out
+
+
+def _data_source(splits: dict) -> str:
+    index = np.concatenate([np.asarray(d.index).ravel() for d in splits.values()])
+    return (f"our own generated minimal puzzles (random full grid, cells blanked while the solution stays unique), "
+            f"split by our 7-technique solver: test = solved, hard = not solved; generator indices "
+            f"{int(index.min()) if len(index) else 0}..{int(index.max()) if len(index) else 0}")

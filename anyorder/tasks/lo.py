@@ -1,0 +1,292 @@
+"""Latents-and-observations (L&O) distributions (paper Def. 3.1, Example 3.2, Example B.1, App. C.2.1/D.1.1).
+
+A sequence holds N latent tokens drawn i.i.d. uniform from {0..m-1} and P observation tokens; observation j is
+``g(latents[subsets[j]])`` for a fixed ordered k-tuple of distinct latents ``subsets[j]`` and a predicate g,
+flipped with probability ``eta`` (noisy observations, Example B.1). A permutation ``perm`` places them:
+latent i sits at position ``perm[i]`` and observation j at ``perm[N + j]``. Optional padding to ``pad_to``
+appends positions holding the pad token (the paper pads L = 300 to 512 with the value 2).
+
+Kinds (``options["kind"]``):
+- ``nae_sat``: m = 2, k = 3, g = NAE (not-all-equal); the paper's L&O-NAE-SAT.
+- ``sparse_parity``: m = 2, g = parity (odd sum), k-sparse, noise ``eta`` (Example B.1).
+- ``sparse_predicate``: any k, m and predicate in ``PREDICATES`` (Example 3.2; ``neq`` with k = 2 is the
+  planted m-colouring). Example 3.2 uses every ordered k-subset; here P random ordered k-tuples are drawn
+  (``subsets="all"`` enumerates all N!/(N-k)! of them, then P must equal that number).
+
+Token encoding: ids 0..V_d-1 are data values (V_d = max(m, 2): latents use 0..m-1, observations 0/1),
+``pad_id = V_d`` (so pad = 2 for binary data, as in the paper), ``mask_id = V_d + 1``.
+The subsets and perm depend only on ``dist_seed``; they are stored in the bundle metadata (and checkpoints).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from anyorder.errors import ConfigError
+from anyorder.tasks.base import TaskBundle, Tokenizer
+
+
+def nae(v: np.ndarray) -> np.ndarray:
+    """Not-all-equal: (..., k) values -> (...) bool."""
+    return ~(v == v[..., :1]).all(-1)
+
+
+def neq(v: np.ndarray) -> np.ndarray:
+    """All pairwise distinct (k = 2: the colouring constraint x' != x''): (..., k) -> (...) bool."""
+    s = np.sort(v, axis=-1)
+    return (s[..., 1:] != s[..., :-1]).all(-1)
+
+
+def parity(v: np.ndarray) -> np.ndarray:
+    """Odd sum (k-sparse parity, Example B.1): (..., k) -> (...) bool."""
+    return (v.sum(-1) % 2) == 1
+
+
+PREDICATES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"nae": nae, "neq": neq, "parity": parity}
+
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "nae_sat": {"m": 2, "k": 3, "predicate": "nae"},
+    "sparse_parity": {"m": 2, "k": 3, "predicate": "parity"},
+    "sparse_predicate": {"m": 3, "k": 3, "predicate": "nae"},
+}
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "kind": "nae_sat", "N": 20, "P": 280, "k": None, "m": None, "predicate": None, "eta": 0.0,
+    "pad_to": None, "perm": "identity", "subsets": "random", "dist_seed": 0, "eval_samples": 256,
+}
+
+
+def get_predicate(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    if name not in PREDICATES:
+        raise ConfigError(f"unknown L&O predicate {name!r}; valid predicates: {sorted(PREDICATES)}")
+    return PREDICATES[name]
+
+
+@dataclass(frozen=True, eq=False)
+class LODistribution:
+    """A fixed L&O distribution (all arrays read-only).
+
+    Attributes:
+        kind, predicate: names (``KIND_DEFAULTS``, ``PREDICATES``).
+        n_latents (N), n_obs (P), m (latent alphabet size), k (arity), eta (observation flip probability).
+        subsets: (P, k) int64 latent indices of each observation (distinct within a row).
+        perm: (N + P,) int64; latent i at position perm[i], observation j at perm[N + j].
+        pad_to: total length incl. padding, or None.
+        dist_seed: seed that drew subsets/perm.
+    """
+
+    kind: str
+    predicate: str
+    n_latents: int
+    n_obs: int
+    m: int
+    k: int
+    eta: float
+    subsets: np.ndarray
+    perm: np.ndarray
+    pad_to: int | None
+    dist_seed: int
+
+    @property
+    def length(self) -> int:
+        """Total sequence length including padding."""
+        return self.pad_to or self.n_latents + self.n_obs
+
+    @property
+    def n_data_values(self) -> int:
+        return max(self.m, 2)
+
+    @property
+    def pad_id(self) -> int:
+        return self.n_data_values
+
+    @property
+    def mask_id(self) -> int:
+        return self.n_data_values + 1
+
+    @property
+    def latent_positions(self) -> np.ndarray:
+        return self.perm[: self.n_latents]
+
+    @property
+    def obs_positions(self) -> np.ndarray:
+        return self.perm[self.n_latents:]
+
+    def is_fixed(self) -> np.ndarray:
+        """(length,) bool: True at pad positions."""
+        fixed = np.zeros(self.length, dtype=bool)
+        fixed[self.n_latents + self.n_obs:] = True
+        return fixed
+
+    def noiseless_observations(self, latents: np.ndarray) -> np.ndarray:
+        """(B, N) latent values -> (B, P) int64 predicate values g(latents[subsets])."""
+        return get_predicate(self.predicate)(latents[:, self.subsets]).astype(np.int64)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw n sequences: (n, length) int64 tokens (pad positions hold pad_id)."""
+        latents = rng.integers(0, self.m, size=(n, self.n_latents))
+        obs = self.noiseless_observations(latents)
+        if self.eta > 0:
+            obs = obs ^ (rng.random(obs.shape) < self.eta)
+        x = np.full((n, self.length), self.pad_id, dtype=np.int64)
+        x[:, self.latent_positions] = latents
+        x[:, self.obs_positions] = obs
+        return x
+
+    def check(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Per-observation consistency: (B, length) tokens -> (B, P) bool.
+
+        True where observation j equals g of the sequence's own latents at ``subsets[j]`` (for noisy kinds:
+        equals the noiseless value). Any latent that is not a data value (< m) makes its observations False.
+        """
+        x = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
+        latents = x[:, self.latent_positions]
+        valid = (latents >= 0) & (latents < self.m)
+        expected = self.noiseless_observations(np.where(valid, latents, 0))
+        ok = x[:, self.obs_positions] == expected
+        return ok & valid[:, self.subsets].all(-1)
+
+    def observation_accuracy(self, x: np.ndarray | torch.Tensor) -> float:
+        """Fraction of observation tokens consistent with their latents (Table 1's score), over the batch."""
+        return float(self.check(x).mean())
+
+    def to_metadata(self) -> dict[str, Any]:
+        """JSON-able description (stored in checkpoints)."""
+        return {"kind": self.kind, "predicate": self.predicate, "N": self.n_latents, "P": self.n_obs,
+                "m": self.m, "k": self.k, "eta": self.eta, "pad_to": self.pad_to, "dist_seed": self.dist_seed,
+                "subsets": self.subsets.tolist(), "perm": self.perm.tolist(),
+                "encoding": {"data": list(range(self.n_data_values)), "pad": self.pad_id, "mask": self.mask_id}}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "LODistribution":
+        """Rebuild the exact distribution stored by ``to_metadata``."""
+        try:
+            return _frozen(cls(meta["kind"], meta["predicate"], int(meta["N"]), int(meta["P"]), int(meta["m"]),
+                               int(meta["k"]), float(meta["eta"]), np.asarray(meta["subsets"], dtype=np.int64),
+                               np.asarray(meta["perm"], dtype=np.int64), meta["pad_to"], int(meta["dist_seed"])))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"invalid L&O metadata: {e}") from e
+
+
+def _frozen(dist: LODistribution) -> LODistribution:
+    dist.subsets.setflags(write=False)
+    dist.perm.setflags(write=False)
+    return dist
+
+
+def resolve_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults (per kind) and validate; unknown keys raise ConfigError listing the valid ones."""
+    unknown = set(options) - set(DEFAULT_OPTIONS)
+    if unknown:
+        raise ConfigError(f"unknown L&O option(s) {sorted(unknown)}; valid options: {sorted(DEFAULT_OPTIONS)}")
+    opts = {**DEFAULT_OPTIONS, **options}
+    if opts["kind"] not in KIND_DEFAULTS:
+        raise ConfigError(f"unknown L&O kind {opts['kind']!r}; valid kinds: {sorted(KIND_DEFAULTS)}")
+    for key, value in KIND_DEFAULTS[opts["kind"]].items():
+        if opts[key] is None:
+            opts[key] = value
+    if opts["kind"] in ("nae_sat", "sparse_parity") and opts["m"] != 2:
+        raise ConfigError(f"L&O kind {opts['kind']!r} has binary latents (m=2), got m={opts['m']}")
+    get_predicate(opts["predicate"])
+    n, p, k, m = int(opts["N"]), int(opts["P"]), int(opts["k"]), int(opts["m"])
+    if n < 1 or p < 1 or not 1 <= k <= n or m < 2:
+        raise ConfigError(f"L&O needs N >= 1, P >= 1, 1 <= k <= N, m >= 2; got N={n}, P={p}, k={k}, m={m}")
+    if not 0.0 <= float(opts["eta"]) <= 0.5:
+        raise ConfigError(f"L&O eta must lie in [0, 0.5], got {opts['eta']}")
+    if opts["pad_to"] is not None and int(opts["pad_to"]) < n + p:
+        raise ConfigError(f"pad_to={opts['pad_to']} is shorter than N + P = {n + p}")
+    if opts["perm"] not in ("identity", "random"):
+        raise ConfigError(f"unknown L&O perm {opts['perm']!r}; valid: ['identity', 'random']")
+    if opts["subsets"] not in ("random", "all"):
+        raise ConfigError(f"unknown L&O subsets {opts['subsets']!r}; valid: ['all', 'random']")
+    return opts
+
+
+def _draw_subsets(n: int, p: int, k: int, mode: str, rng: np.random.Generator) -> np.ndarray:
+    """(P, k) ordered tuples of distinct latent indices: P uniform draws, or every ordered k-subset."""
+    if mode == "all":
+        all_tuples = np.array(list(itertools.permutations(range(n), k)), dtype=np.int64)
+        if len(all_tuples) != p:
+            raise ConfigError(f"subsets='all' gives N!/(N-k)! = {len(all_tuples)} observations, but P={p}")
+        return all_tuples
+    return np.argsort(rng.random((p, n)), axis=1)[:, :k].astype(np.int64)
+
+
+def make_distribution(options: dict[str, Any]) -> LODistribution:
+    """Build the fixed distribution described by ``options`` (see ``DEFAULT_OPTIONS``)."""
+    o = resolve_options(options)
+    n, p = int(o["N"]), int(o["P"])
+    rng = np.random.default_rng([int(o["dist_seed"]), 0x10])
+    subsets = _draw_subsets(n, p, int(o["k"]), o["subsets"], rng)
+    perm = np.arange(n + p, dtype=np.int64) if o["perm"] == "identity" else rng.permutation(n + p)
+    pad_to = None if o["pad_to"] is None else int(o["pad_to"])
+    return _frozen(LODistribution(o["kind"], o["predicate"], n, p, int(o["m"]), int(o["k"]), float(o["eta"]),
+                                  subsets, perm.astype(np.int64), pad_to, int(o["dist_seed"])))
+
+
+def make_tokenizer(dist: LODistribution) -> Tokenizer:
+    """Data symbols "0".."V_d-1", then "<pad>", then "[MASK]"."""
+    symbols = tuple(str(i) for i in range(dist.n_data_values)) + ("<pad>", "[MASK]")
+    return Tokenizer(symbols, mask_id=dist.mask_id, pad_id=dist.pad_id)
+
+
+@dataclass(frozen=True, eq=False)
+class LOSource:
+    """Fresh samples per batch: ``batch(step, rank, B)`` is a pure function of (seed, step, rank, B)."""
+
+    dist: LODistribution
+    seed: int
+
+    def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
+        """Returns {"x0": (B, length) int64, "is_fixed": (B, length) bool (pad positions)}."""
+        rng = np.random.default_rng([int(self.seed), int(step), int(rank), 0x10])
+        x0 = torch.from_numpy(self.dist.sample(batch_size, rng))
+        is_fixed = torch.from_numpy(self.dist.is_fixed()).unsqueeze(0).expand(batch_size, -1).clone()
+        return {"x0": x0, "is_fixed": is_fixed}
+
+
+def make_evaluator(dist: LODistribution, n_samples: int, seed: int):
+    """Cheap periodic eval: one forward pass per metric (no decoding; tasks do not import the decoder).
+
+    Metrics: ``obs_given_latents_acc`` = argmax accuracy of every observation when all latents are shown and
+    all observations masked (an easy, learnable problem); ``latent_given_obs_acc`` = argmax accuracy of the
+    latents when the observations are shown (a hard, planted-CSP-like problem).
+    """
+    x0 = torch.from_numpy(dist.sample(n_samples, np.random.default_rng([seed, 0xE7A1])))
+    lat, obs = torch.tensor(dist.latent_positions), torch.tensor(dist.obs_positions)
+
+    @torch.no_grad()
+    def evaluate(model, step: int) -> dict[str, float]:
+        out = {}
+        for name, hide in (("obs_given_latents_acc", obs), ("latent_given_obs_acc", lat)):
+            xt = x0.clone()
+            xt[:, hide] = dist.mask_id
+            device = next(model.parameters()).device if hasattr(model, "parameters") else "cpu"
+            logits = model(xt.to(device)).float().cpu()
+            logits[..., dist.mask_id] = float("-inf")
+            out[name] = float((logits[:, hide].argmax(-1) == x0[:, hide]).float().mean())
+        return out
+
+    return evaluate
+
+
+def build(options: dict[str, Any], seed: int) -> TaskBundle:
+    """Registry entry for task "lo": options as in ``DEFAULT_OPTIONS``; ``seed`` drives the training data."""
+    opts = resolve_options(options)
+    dist = make_distribution(opts)
+    meta = {**dist.to_metadata(), "options": opts}
+    return TaskBundle(name="lo", tokenizer=make_tokenizer(dist), source=LOSource(dist, seed),
+                      model_fields={"vocab_size": dist.mask_id + 1, "max_len": dist.length},
+                      metadata=meta, evaluate=make_evaluator(dist, int(opts["eval_samples"]), seed))
+
+
+def distribution_from_task(task: dict[str, Any]) -> LODistribution:
+    """The distribution of a loaded checkpoint's ``task`` dict ({"name", "options", "metadata"})."""
+    if task.get("name") != "lo":
+        raise ConfigError(f"checkpoint task is {task.get('name')!r}, not 'lo'")
+    meta = task.get("metadata") or {}
+    return LODistribution.from_metadata(meta) if "subsets" in meta else make_distribution(task.get("options", {}))

@@ -1,0 +1,308 @@
+"""Checkpoints: a self-describing directory that is written atomically and never unpickled.
+
+Layout (docs/DESIGN.md)::
+
+    step_00001000/
+      model.safetensors        weights (the EMA weights when EMA is on)
+      raw_model.safetensors    raw weights, only when EMA is on
+      config.json              {"format", "format_version", "model", "tokenizer", "task", "objective", "train",
+                                "step", "files": {relative name: sha256}}
+      train_state/             optimizer.safetensors + state.json: everything needed to resume exactly
+
+A checkpoint is written into a hidden sibling directory, fsynced, and renamed into place; only then is the
+``latest`` pointer file replaced (``os.replace``). A crash at any point leaves the previous checkpoint loadable.
+``load`` verifies every file's sha256 and raises ``CheckpointError`` naming the file and the problem.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from anyorder.errors import AnyorderError, CheckpointError
+from anyorder.models.transformer import ModelConfig, Transformer
+from anyorder.tasks.base import Tokenizer
+
+FORMAT = "anyorder-checkpoint"
+FORMAT_VERSION = 1
+LATEST = "latest"
+STATE_TENSORS = "train_state/optimizer.safetensors"
+STATE_JSON = "train_state/state.json"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A checkpoint rebuilt for inference: ``model`` is in eval mode on the requested device."""
+
+    model: Transformer
+    tokenizer: Tokenizer
+    config: dict  # the checkpoint's config.json
+    task: dict  # {"name", "options", "metadata"}
+    path: Path | None = None  # the checkpoint directory that was loaded
+    step: int = 0  # optimizer steps the weights have seen
+
+
+def step_dir_name(step: int) -> str:
+    return f"step_{step:08d}"
+
+
+# ------------------------------------------------------------------------------------------------- save
+
+
+def save_checkpoint(root: str | Path, step: int, meta: dict[str, Any], model_state: dict[str, torch.Tensor],
+                    raw_state: dict[str, torch.Tensor] | None = None, train_state: dict[str, Any] | None = None,
+                    keep: int | None = None) -> Path:
+    """Write ``root/step_XXXXXXXX`` atomically, point ``root/latest`` at it, prune to the newest ``keep``.
+
+    Args:
+        meta: JSON-able {"model", "tokenizer", "task", "objective", "train"} merged into config.json.
+        model_state: weights written to model.safetensors (EMA weights when EMA is on).
+        raw_state: raw weights (raw_model.safetensors), only when they differ from ``model_state``.
+        train_state: nested dict of tensors / JSON values (optimizer, scheduler, RNG...); tensors go to
+            train_state/optimizer.safetensors, the rest to train_state/state.json.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / step_dir_name(step)
+
+    def write(tmp: Path) -> None:
+        files = {"model.safetensors": model_state}
+        if raw_state is not None:
+            files["raw_model.safetensors"] = raw_state
+        for name, state in files.items():
+            save_file(_plain(state), str(tmp / name))
+        if train_state is not None:
+            (tmp / "train_state").mkdir()
+            tensors: dict[str, torch.Tensor] = {}
+            skeleton = _flatten(train_state, "", tensors)
+            save_file(tensors, str(tmp / STATE_TENSORS))
+            _write_text(tmp / STATE_JSON, json.dumps(skeleton))
+        hashes = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        config = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta, "step": step, "files": hashes}
+        _write_text(tmp / "config.json", json.dumps(config, indent=2))
+
+    _write_dir_atomically(final, write)
+    _write_text(root / f".{LATEST}.tmp", final.name)
+    os.replace(root / f".{LATEST}.tmp", root / LATEST)
+    _fsync_dir(root)
+    if keep is not None:
+        prune(root, keep)
+    return final
+
+
+def prune(root: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` step directories (never the one ``latest`` names) and stale temps."""
+    latest = (root / LATEST).read_text().strip() if (root / LATEST).exists() else None
+    steps = sorted(p for p in root.glob("step_*") if p.is_dir())
+    for p in steps[: max(len(steps) - keep, 0)]:
+        if p.name != latest:
+            shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_dir_atomically(final: Path, write: Callable[[Path], None]) -> None:
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    write(tmp)
+    for p in tmp.rglob("*"):
+        if p.is_file():
+            _fsync_file(p)
+        else:
+            _fsync_dir(p)
+    _fsync_dir(tmp)
+    if final.exists():  # re-saving a step (e.g. after a resume): move the old one aside first
+        old = final.parent / f".tmp-old-{final.name}-{os.getpid()}"
+        os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, final)
+    _fsync_dir(final.parent)
+
+
+def _plain(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Contiguous CPU copies; copying also un-ties shared tensors, which safetensors refuses to write."""
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in state.items()}
+
+
+def _flatten(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """JSON skeleton of ``obj``; tensors are moved into ``tensors`` and replaced by {"__tensor__": key}."""
+    if isinstance(obj, torch.Tensor):
+        tensors[key] = obj.detach().to("cpu", copy=True).contiguous()
+        return {"__tensor__": key}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj):
+            return {k: _flatten(v, f"{key}.{k}", tensors) for k, v in obj.items()}
+        return {"__items__": [[k, _flatten(v, f"{key}.{k}", tensors)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store {type(obj).__name__} at {key!r} in a checkpoint (no pickling)")
+
+
+def _unflatten(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__tensor__"}:
+            return tensors[obj["__tensor__"]]
+        if set(obj) == {"__items__"}:
+            return {k: _unflatten(v, tensors) for k, v in obj["__items__"]}
+        if set(obj) == {"__tuple__"}:
+            return tuple(_unflatten(v, tensors) for v in obj["__tuple__"])
+        return {k: _unflatten(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unflatten(v, tensors) for v in obj]
+    return obj
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync_file(path)
+    except OSError:  # some filesystems do not support fsync on directories
+        pass
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------- load
+
+
+def resolve(path: str | Path) -> Path:
+    """The checkpoint directory named by ``path``: a checkpoint dir, a ``checkpoints/`` dir or a run dir."""
+    p = Path(path)
+    if not p.exists():
+        raise CheckpointError(f"{p}: no such checkpoint or run directory")
+    if not p.is_dir():
+        raise CheckpointError(f"{p}: not a directory (expected a checkpoint or run directory)")
+    for root in (p / "checkpoints", p):
+        pointer = root / LATEST
+        if pointer.is_file():
+            target = root / pointer.read_text().strip()
+            if not target.is_dir():
+                raise CheckpointError(f"{pointer}: points to missing checkpoint {target.name!r}")
+            return target
+    if (p / "checkpoints").is_dir() or (p / "metrics.jsonl").is_file():
+        raise CheckpointError(f"{p}: run directory has no complete checkpoint (no checkpoints/{LATEST})")
+    return p
+
+
+def read_config(ckpt: Path) -> dict[str, Any]:
+    """Parse and check config.json, then verify the sha256 of every file it lists."""
+    file = ckpt / "config.json"
+    if not file.is_file():
+        raise CheckpointError(f"{file}: missing (not a checkpoint directory?)")
+    try:
+        config = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{file}: invalid JSON ({e})") from e
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{file}: not an anyorder checkpoint (format={_get(config, 'format')!r})")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{file}: unsupported format_version {config.get('format_version')!r}; "
+                              f"this version of anyorder reads {FORMAT_VERSION}")
+    for key in ("model", "tokenizer", "task", "files"):
+        if not isinstance(config.get(key), dict):
+            raise CheckpointError(f"{file}: missing or invalid {key!r} entry")
+    for name, digest in config["files"].items():
+        target = ckpt / name
+        if not target.is_file():
+            raise CheckpointError(f"{target}: missing (listed in {file})")
+        if _sha256(target) != digest:
+            raise CheckpointError(f"{target}: sha256 mismatch, the file is corrupt or truncated")
+    return config
+
+
+def read_tensors(ckpt: Path, name: str, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Load one safetensors file of a checkpoint; parse errors raise CheckpointError naming it."""
+    file = ckpt / name
+    if not file.is_file():
+        raise CheckpointError(f"{file}: missing")
+    try:
+        return load_file(str(file), device=str(device))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{file}: cannot parse safetensors ({e})") from e
+
+
+def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> Transformer:
+    """Rebuild the Transformer from config["model"] and load ``state``; shape mismatches name ``file``."""
+    try:
+        model = Transformer(ModelConfig.from_dict(config["model"]))
+    except (AnyorderError, TypeError) as e:
+        raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}"
+             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    if missing or unexpected or wrong:
+        raise CheckpointError(f"{ckpt / file}: weights incompatible with the model config: "
+                              f"missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {wrong[:5]}")
+    model.load_state_dict(state)
+    return model
+
+
+def load(path: str | Path, device: str = "cpu") -> Loaded:
+    """Load a checkpoint (or a run directory's latest checkpoint) for inference.
+
+    Returns ``Loaded(model, tokenizer, config, task)`` with the model in eval mode on ``device``. Raises
+    CheckpointError naming the file for missing/corrupt/truncated/incompatible checkpoints.
+    """
+    ckpt = resolve(path)
+    config = read_config(ckpt)
+    state = read_tensors(ckpt, "model.safetensors")
+    model = build_model(ckpt, config, state, "model.safetensors").to(device).eval()
+    try:
+        tokenizer = Tokenizer.from_dict(config["tokenizer"])
+    except AnyorderError as e:
+        raise CheckpointError(f"{ckpt / 'config.json'}: invalid tokenizer ({e})") from e
+    return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
+
+
+def load_train_state(ckpt: Path, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The nested train state saved with ``train_state=`` (call after ``read_config`` verified hashes)."""
+    config = config if config is not None else read_config(ckpt)
+    file = ckpt / STATE_JSON
+    if STATE_JSON not in config["files"]:
+        raise CheckpointError(f"{file}: missing; this checkpoint cannot be resumed (inference only)")
+    tensors = read_tensors(ckpt, STATE_TENSORS)
+    try:
+        return _unflatten(json.loads(file.read_text()), tensors)
+    except (json.JSONDecodeError, KeyError) as e:
+        raise CheckpointError(f"{file}: invalid train state ({e})") from e
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else None

@@ -1,0 +1,360 @@
+"""The training loop on HF Accelerate: ``fit(cfg) -> run directory``.
+
+Usage::
+
+    anyorder train toy-mdm max_steps=500                                 # 1 CPU process
+    accelerate launch --config_file configs/accelerate/ddp.yaml -m anyorder train sudoku-mdm-paper   # DDP
+
+Every step ``s`` is a pure function of (seed, s, rank): the batch is ``source.batch(s, rank, per_device_batch)``,
+the objective's masking uses ``torch_generator(seed, s, rank, salt=1)`` and the global torch RNG (dropout) is
+re-seeded from (seed, s, rank, salt=2). Together with the saved model / optimizer / scheduler / EMA state this
+makes ``fit(cfg, resume=True)`` continue bit-identically (on CPU) from the newest checkpoint.
+
+Run directory (docs/DESIGN.md): ``<out_dir>/<name>/{config.json, metrics.jsonl, checkpoints/}``.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+
+from anyorder.errors import CheckpointError, ConfigError
+from anyorder.objectives.flops import training_flops_per_token
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tasks.registry import build_task
+from anyorder.train import checkpoint as ckpt
+from anyorder.train.config import TrainConfig, from_dict, resolve_model, save_json, to_dict
+from anyorder.train.ema import EMA
+
+MASK_SALT, DROPOUT_SALT = 1, 2
+# fields that may differ between the original run and a resumed one (they do not change the trajectory)
+RESUMABLE_CHANGES = {"max_steps", "log_every", "eval_every", "ckpt_every", "keep_checkpoints", "out_dir", "compile"}
+
+
+def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
+    from anyorder.objectives.mdm import mdm_loss
+
+    return mdm_loss(model, batch, cfg.mdm, bundle.tokenizer.mask_id, generator)
+
+
+def _ar(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
+    from anyorder.objectives.ar import ar_loss
+
+    return ar_loss(model, batch, cfg.ar, generator)
+
+
+OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar}
+
+
+@dataclass
+class Run:
+    """Mutable state of one training run (what a checkpoint saves, plus the live objects)."""
+
+    cfg: TrainConfig
+    bundle: TaskBundle
+    accelerator: Any
+    model: nn.Module  # the prepared (possibly DDP/FSDP-wrapped) model
+    raw: nn.Module  # the unwrapped Transformer (shares parameters with ``model``)
+    forward: nn.Module  # what the objective calls: ``model`` or ``torch.compile(model)``
+    optimizer: Any
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    ema: EMA | None
+    run_dir: Path
+    step: int = 0  # completed optimizer steps
+    tokens: int = 0  # tokens seen (all ranks), for the FLOP count
+
+    @property
+    def per_device_batch(self) -> int:
+        return self.cfg.batch_size // self.accelerator.num_processes
+
+
+def lr_factor(step: int, warmup_steps: int, max_steps: int, min_lr_ratio: float) -> float:
+    """Linear warmup over ``warmup_steps`` then cosine decay from 1 to ``min_lr_ratio`` at ``max_steps``."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = min((step - warmup_steps) / max(1, max_steps - warmup_steps), 1.0)
+    return min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW groups: decay only matrices of Linear layers (no decay on norms, biases or embeddings)."""
+    no_decay = {id(p) for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
+    decay, rest = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 and id(p) not in no_decay else rest).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+
+def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
+    """Build model, optimizer, scheduler and EMA under an Accelerator (cfg.model must already be resolved)."""
+    from accelerate import Accelerator
+
+    from anyorder.models.transformer import Transformer
+
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    if cfg.batch_size % accelerator.num_processes:
+        raise ConfigError(f"batch_size={cfg.batch_size} is not divisible by {accelerator.num_processes} processes")
+    torch.manual_seed(cfg.seed)
+    raw = Transformer(cfg.model)
+    o = cfg.optim
+    optimizer = torch.optim.AdamW(param_groups(raw, o.weight_decay), lr=o.lr, betas=o.betas)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, o.warmup_steps, cfg.max_steps, o.min_lr_ratio))
+    model, optimizer = accelerator.prepare(raw, optimizer)
+    if accelerator.distributed_type.name == "FSDP" and (cfg.ema is not None or bundle.evaluate is not None):
+        raise ConfigError("FSDP runs support neither ema nor a task evaluation callback (rank-0 only) yet")
+    raw = accelerator.unwrap_model(model)
+    forward = torch.compile(model) if cfg.compile else model
+    ema = EMA(raw, cfg.ema) if cfg.ema is not None else None
+    return Run(cfg, bundle, accelerator, model, raw, forward, optimizer, scheduler, ema, cfg.run_dir)
+
+
+def train_step(run: Run, step: int) -> dict[str, float]:
+    """One optimizer step on the batch of ``step``; returns the objective's metrics (this rank)."""
+    cfg, acc = run.cfg, run.accelerator
+    rank = acc.process_index
+    batch = run.bundle.source.batch(step, rank, run.per_device_batch)
+    batch = {k: v.to(acc.device) for k, v in batch.items()}
+    generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)
+    torch.manual_seed(torch_generator(cfg.seed, step, rank, salt=DROPOUT_SALT).initial_seed())
+    run.model.train()
+    out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator)
+    acc.backward(out.loss)
+    metrics = dict(out.metrics)
+    if cfg.optim.grad_clip is not None:
+        metrics["grad_norm"] = float(acc.clip_grad_norm_(run.model.parameters(), cfg.optim.grad_clip))
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scheduler.step()
+    if run.ema is not None:
+        run.ema.update(run.raw)
+    run.step = step + 1
+    run.tokens += next(iter(batch.values())).numel() * acc.num_processes
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------- checkpoints
+
+
+def save(run: Run) -> None:
+    """Write a checkpoint of the current step (collective: every rank must call it)."""
+    acc = run.accelerator
+    state = acc.get_state_dict(run.model)
+    optim_state = _optimizer_state(run)
+    if acc.is_main_process:
+        cfg = run.cfg
+        meta = {"model": to_dict(cfg.model), "tokenizer": run.bundle.tokenizer.to_dict(),
+                "task": {"name": cfg.task, "options": cfg.task_options, "metadata": run.bundle.metadata},
+                "objective": cfg.objective, "train": to_dict(cfg)}
+        weights = run.ema.state_dict(run.raw) if run.ema is not None else state
+        train_state = {"step": run.step, "tokens": run.tokens, "optimizer": optim_state,
+                       "scheduler": run.scheduler.state_dict()}
+        if acc.scaler is not None:
+            train_state["scaler"] = acc.scaler.state_dict()
+        ckpt.save_checkpoint(run.run_dir / "checkpoints", run.step, meta, weights,
+                             raw_state=state if run.ema is not None else None,
+                             train_state=train_state, keep=cfg.keep_checkpoints)
+    acc.wait_for_everyone()
+
+
+def restore(run: Run) -> None:
+    """Load the newest checkpoint of ``run.run_dir`` into the live objects."""
+    path = ckpt.resolve(run.run_dir)
+    config = ckpt.read_config(path)
+    state = ckpt.load_train_state(path, config)
+    raw_name = "raw_model.safetensors" if "raw_model.safetensors" in config["files"] else "model.safetensors"
+    weights = ckpt.read_tensors(path, raw_name)
+    ckpt.build_model(path, config, weights, raw_name)  # checks names and shapes, raises CheckpointError
+    run.raw.load_state_dict(weights)
+    if run.ema is not None:
+        run.ema.load_shadow(ckpt.read_tensors(path, "model.safetensors"))
+    _load_optimizer_state(run, state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    if run.accelerator.scaler is not None and "scaler" in state:
+        run.accelerator.scaler.load_state_dict(state["scaler"])
+    run.step, run.tokens = int(state["step"]), int(state["tokens"])
+
+
+def _is_fsdp(run: Run) -> bool:
+    return run.accelerator.distributed_type.name == "FSDP"
+
+
+def _optimizer_state(run: Run) -> dict[str, Any]:
+    """Full (unsharded) optimizer state; under FSDP gathered with FSDP.optim_state_dict (collective).
+
+    The FSDP branch follows the torch API but is not exercised by the CPU test suite.
+    """
+    if _is_fsdp(run):
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+        return FSDP.optim_state_dict(run.model, run.optimizer.optimizer)
+    return run.optimizer.state_dict()
+
+
+def _load_optimizer_state(run: Run, state: dict[str, Any]) -> None:
+    if _is_fsdp(run):
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+        state = FSDP.optim_state_dict_to_load(run.model, run.optimizer.optimizer, state)
+    run.optimizer.load_state_dict(state)
+
+
+# ------------------------------------------------------------------------------------------------ the loop
+
+
+def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train ``cfg`` and return the run directory (see module docstring).
+
+    ``resume=True`` continues from the newest checkpoint in ``<out_dir>/<name>``; the stored config must match
+    ``cfg`` except for fields in ``RESUMABLE_CHANGES``. Ctrl-C finishes the current step, saves a checkpoint
+    and re-raises KeyboardInterrupt.
+    """
+    bundle = build_task(cfg.task, cfg.task_options, cfg.seed)
+    cfg = resolve_model(cfg, bundle.model_fields)
+    run = setup(cfg, bundle)
+    _prepare_run_dir(run, resume)
+    if resume:
+        restore(run)
+    _truncate_metrics(run.run_dir / "metrics.jsonl", run.step, run.accelerator.is_main_process)
+    with _deferred_interrupt() as interrupted:
+        _loop(run, interrupted, progress)
+    return run.run_dir
+
+
+def _loop(run: Run, interrupted: Callable[[], bool], progress: bool) -> None:
+    cfg, acc = run.cfg, run.accelerator
+    bar = _progress_bar(run, progress and acc.is_main_process)
+    window: list[dict[str, float]] = []
+    tick = time.perf_counter()
+    last_ckpt = run.step
+    try:
+        while run.step < cfg.max_steps:
+            window.append(train_step(run, run.step))
+            bar.update(1)
+            record: dict[str, Any] = {}
+            if run.step % cfg.log_every == 0 or run.step == cfg.max_steps:
+                record = _train_record(run, window, time.perf_counter() - tick)
+                bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}",
+                                sps=f"{record['samples_per_s']:.0f}")
+                window, tick = [], time.perf_counter()
+            if (cfg.eval_every and run.step % cfg.eval_every == 0) or run.step == cfg.max_steps:
+                record.update(_evaluate(run))
+            _write_metrics(run, record)
+            stop = _any_rank(acc, interrupted())
+            if (cfg.ckpt_every and run.step % cfg.ckpt_every == 0) or run.step == cfg.max_steps or stop:
+                save(run)
+                last_ckpt = run.step
+            if stop:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        if run.step != last_ckpt:
+            save(run)
+        raise
+    finally:
+        bar.close()
+
+
+def _train_record(run: Run, window: list[dict[str, float]], seconds: float) -> dict[str, Any]:
+    acc, cfg = run.accelerator, run.cfg
+    keys = sorted(window[0])
+    local = torch.tensor([[m[k] for k in keys] for m in window], dtype=torch.float64).mean(0)
+    means = acc.reduce(local.to(acc.device), reduction="mean").cpu().tolist() if acc.num_processes > 1 else local.tolist()
+    seq_len = run.tokens // max(run.step * cfg.batch_size, 1)
+    return {"step": run.step, **dict(zip(keys, means)), "lr": run.scheduler.get_last_lr()[0],
+            "samples_per_s": len(window) * cfg.batch_size / max(seconds, 1e-9),
+            "samples": run.step * cfg.batch_size,
+            "flops": float(run.tokens) * training_flops_per_token(cfg.model, seq_len)}
+
+
+def _evaluate(run: Run) -> dict[str, float]:
+    """Run the task's evaluation on the main process (EMA weights when EMA is on)."""
+    acc, evaluate = run.accelerator, run.bundle.evaluate
+    out: dict[str, float] = {}
+    if evaluate is not None and acc.is_main_process:
+        with run.ema.applied(run.raw) if run.ema is not None else contextlib.nullcontext():
+            run.raw.eval()
+            with torch.no_grad():
+                out = {f"eval/{k}": float(v) for k, v in evaluate(run.raw, run.step).items()}
+            run.raw.train()
+    acc.wait_for_everyone()
+    return out
+
+
+def _write_metrics(run: Run, record: dict[str, Any]) -> None:
+    if record and run.accelerator.is_main_process:
+        record = {"step": run.step, **record}
+        with open(run.run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _truncate_metrics(path: Path, step: int, is_main: bool) -> None:
+    """Drop metrics lines written after ``step`` (by an interrupted run that is being resumed)."""
+    if not is_main or not path.exists():
+        return
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+    path.write_text("".join(ln + "\n" for ln in lines))
+
+
+def _prepare_run_dir(run: Run, resume: bool) -> None:
+    path = run.run_dir / "config.json"
+    if resume:
+        if not path.exists():
+            raise CheckpointError(f"{path}: missing; nothing to resume in {run.run_dir}")
+        stored = from_dict(TrainConfig, json.loads(path.read_text()))
+        diff = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in RESUMABLE_CHANGES
+                and getattr(stored, f.name) != getattr(run.cfg, f.name)]
+        if diff:
+            raise ConfigError(f"cannot resume {run.run_dir}: config differs in {diff} "
+                              f"(only {sorted(RESUMABLE_CHANGES)} may change)")
+    elif (run.run_dir / "checkpoints").exists():
+        raise ConfigError(f"{run.run_dir} already has checkpoints; pass --resume or choose another name")
+    if run.accelerator.is_main_process:
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        save_json(run.cfg, path)
+        if not resume:
+            (run.run_dir / "metrics.jsonl").write_text("")
+    run.accelerator.wait_for_everyone()
+
+
+def _progress_bar(run: Run, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=run.cfg.max_steps, initial=run.step, disable=not enabled, desc=run.cfg.name,
+                dynamic_ncols=True)
+
+
+def _any_rank(acc, flag: bool) -> bool:
+    if acc.num_processes == 1:
+        return flag
+    return bool(acc.reduce(torch.tensor([float(flag)], device=acc.device), reduction="sum").item() > 0)
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Turn the first SIGINT into a flag checked between steps (so a checkpoint is never half-updated)."""
+    hits = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        if hits:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        hits.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)

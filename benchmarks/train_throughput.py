@@ -1,0 +1,96 @@
+"""Training throughput of the full trainer step for the paper's 6M Sudoku MDM, with and without torch.compile.
+
+Model (paper Sec. 4.6, Ye et al. ``model_config_tiny``): 3 layers, width 384, 12 heads, GELU, learned positions,
+tied embeddings, dropout 0.1, bidirectional; 81 tokens (one per cell), global batch 128, MDM loss, AdamW with
+grad clipping. Each timed step is ``anyorder.train.trainer.train_step`` (batch, masking, forward, backward, clip,
+optimizer and scheduler step) on random digit boards, so the number includes every per-step overhead of ``fit``.
+
+    python benchmarks/train_throughput.py --steps 20 --json out.json
+    python benchmarks/train_throughput.py --modes eager --mixed-precision bf16     # on a GPU
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+from anyorder.models.transformer import count_parameters, paper_config
+from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.train import trainer
+from anyorder.train.config import TrainConfig
+
+SEQ_LEN, VOCAB = 81, 11  # 81 cells; digits 0-9 plus [MASK]
+TOKENIZER = Tokenizer(tuple("0123456789") + ("[MASK]",), mask_id=10)
+
+
+class RandomBoards:
+    """Uniformly random digit boards (throughput does not depend on the data); nothing is fixed."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
+        g = torch_generator(self.seed, step, rank)
+        x0 = torch.randint(1, 10, (batch_size, SEQ_LEN), generator=g)
+        return {"x0": x0, "is_fixed": torch.zeros_like(x0, dtype=torch.bool)}
+
+
+def measure(compile_model: bool, args: argparse.Namespace) -> dict:
+    """Warm up (compilation included), then time ``args.steps`` trainer steps ``args.reps`` times."""
+    model_cfg = paper_config("gpt2-tiny-6m", vocab_size=VOCAB, max_len=SEQ_LEN)
+    cfg = TrainConfig(name="bench", task="bench", model=model_cfg, batch_size=args.batch_size,
+                      max_steps=10**6, compile=compile_model, mixed_precision=args.mixed_precision)
+    bundle = TaskBundle("bench", TOKENIZER, RandomBoards(0))
+    run = trainer.setup(cfg, bundle)
+    sync = torch.cuda.synchronize if run.accelerator.device.type == "cuda" else (lambda: None)
+    start = time.perf_counter()
+    for s in range(args.warmup):
+        trainer.train_step(run, s)
+    sync()
+    warmup_s = time.perf_counter() - start
+    rates = []
+    for rep in range(args.reps):
+        sync()
+        start = time.perf_counter()
+        for s in range(args.steps):
+            trainer.train_step(run, args.warmup + rep * args.steps + s)
+        sync()
+        rates.append(args.steps * args.batch_size / (time.perf_counter() - start))
+    return {"compile": compile_model, "device": str(run.accelerator.device), "batch_size": args.batch_size,
+            "seq_len": SEQ_LEN, "params": count_parameters(model_cfg), "mixed_precision": args.mixed_precision,
+            "warmup_s": warmup_s, "samples_per_s": statistics.median(rates), "samples_per_s_all": rates}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", nargs="+", default=["eager", "compile"], choices=["eager", "compile"])
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per repetition")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions (the median is reported)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (includes compilation)")
+    parser.add_argument("--mixed-precision", default="no", choices=["no", "bf16", "fp16"])
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = [measure(mode == "compile", args) for mode in args.modes]
+    print(f"6M MDM train step, batch {args.batch_size} x {SEQ_LEN} tokens, {rows[0]['params']:,} params, "
+          f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
+    print(f"{'mode':<8} {'device':<8} {'precision':<9} {'samples/s':>10} {'tokens/s':>10} {'warmup s':>9}")
+    for r in rows:
+        print(f"{'compile' if r['compile'] else 'eager':<8} {r['device']:<8} {r['mixed_precision']:<9} "
+              f"{r['samples_per_s']:>10.1f} {r['samples_per_s'] * SEQ_LEN:>10.0f} {r['warmup_s']:>9.1f}")
+    if args.json:
+        meta = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": torch.get_num_threads()}
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

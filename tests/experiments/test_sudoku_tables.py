@@ -1,0 +1,41 @@
+import csv
+
+from anyorder.experiments.sudoku_tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, protocol_differences,
+                                                with_paper_numbers, write_table)
+
+
+def _row(score, noise="gumbel0.5-annealed", mode="unmask", exact=50.0):
+    return {"method": f"MDM {score}", "model": "mdm", "score": score, "noise": noise, "mode": mode,
+            "budget": "schedule", "steps": 50, "n": 10, "exact_pct": exact}
+
+
+def test_paper_numbers_beside_matching_rows(tmp_path):
+    rows = [_row("top_prob_margin"), _row("top_prob", noise="none"), _row("entropy")]
+    out = with_paper_numbers(rows, "test")
+    assert out[0]["paper_pct"] == 89.49
+    assert out[1]["paper_pct"] is None and out[2]["paper_pct"] is None
+    not_run = {r["method"]: r["paper_pct"] for r in out[3:]}
+    assert not_run == {f"{k} [not run]": v for k, v in PAPER_TABLE2.items() if k != "MDM (Top prob. margin)"}
+    md, csv_path = write_table(out, COLUMNS, tmp_path / "table2", "Table 2", ["a note"])
+    with open(csv_path) as f:
+        got = list(csv.DictReader(f))
+    assert list(got[0]) == COLUMNS and len(got) == len(out)
+    assert got[0]["paper_pct"] == "89.49" and got[1]["paper_pct"] == ""
+    text = md.read_text()
+    assert "| method |" in text and "89.49" in text and "- a note" in text and "ARM (with ordering) [not run]" in text
+
+
+def test_hard_table_and_arm_rows():
+    rows = [{"method": "ARM solver", "model": "arm", "order": "solver"}, _row("vanilla")]
+    out = with_paper_numbers(rows, "hard")
+    assert out[0]["paper_pct"] == PAPER_TABLE5["ARM (with ordering)"] and out[1]["paper_pct"] == 3.62
+    assert len(out) == 2 + 2  # top prob and margin not run; no w/o-ordering ARM in Table 5
+
+
+def test_protocol_differences_read_the_checkpoint():
+    cfg = {"model": {"n_layers": 2, "d_model": 64, "n_heads": 2, "max_len": 81}, "step": 7,
+           "train": {"max_steps": 7, "batch_size": 4, "mdm": {"sampling": "subset"}}}
+    notes = protocol_differences(cfg, {"test": 5, "hard": 3}, "gen", False, 12.0)
+    text = "\n".join(notes)
+    assert "2 layers, width 64" in text and "7 steps at batch 4" in text and "sampling=subset" in text
+    assert "ARM rows were not run" in text and "5 (test) and 3 (hard)" in text

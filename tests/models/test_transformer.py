@@ -1,0 +1,146 @@
+import json
+
+import pytest
+import torch
+
+from anyorder.errors import ConfigError, InputError
+from anyorder.models.transformer import (
+    PAPER_CONFIGS,
+    ModelConfig,
+    Transformer,
+    count_parameters,
+    paper_config,
+)
+
+
+def tiny(**kw) -> ModelConfig:
+    base = dict(vocab_size=7, max_len=12, n_layers=2, d_model=16, n_heads=2)
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def tokens(b=3, length=12, vocab=7, seed=0):
+    return torch.randint(0, vocab, (b, length), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("mlp", ["gelu", "swiglu"])
+@pytest.mark.parametrize("norm", ["layernorm", "rmsnorm"])
+@pytest.mark.parametrize("positions", ["learned", "rope", "none"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_forward_shapes_and_grad(mlp, norm, positions, causal):
+    torch.manual_seed(0)
+    model = Transformer(tiny(mlp=mlp, norm=norm, positions=positions, causal=causal, bias=norm == "layernorm"))
+    logits = model(tokens(length=9))
+    assert logits.shape == (3, 9, 7) and logits.dtype == torch.float32
+    assert torch.isfinite(logits).all()
+    logits.square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_causal_masking(causal):
+    torch.manual_seed(0)
+    model = Transformer(tiny(causal=causal)).eval()
+    x = tokens(b=1)
+    y = x.clone()
+    y[0, 6] = (y[0, 6] + 1) % 7
+    diff = (model(x) - model(y)).abs().amax(-1)[0]
+    assert diff[:6].max() < 1e-6 if causal else diff[:6].max() > 1e-4
+    assert diff[6:].max() > 1e-4
+
+
+def test_no_positions_is_permutation_equivariant_rope_is_not():
+    torch.manual_seed(0)
+    x = tokens(b=2)
+    perm = torch.randperm(12, generator=torch.Generator().manual_seed(1))
+    plain = Transformer(tiny(positions="none")).eval()
+    torch.testing.assert_close(plain(x[:, perm]), plain(x)[:, perm], atol=1e-5, rtol=1e-5)
+    rope = Transformer(tiny(positions="rope")).eval()
+    with torch.no_grad():
+        for block in rope.blocks:
+            block.attn.qkv.weight.mul_(20.0)  # make attention sharp enough for positions to matter
+    assert (rope(x[:, perm]) - rope(x)[:, perm]).abs().max() > 1e-4
+
+
+def test_position_tables_embeddings():
+    rows = tuple(i // 4 for i in range(12))
+    cols = tuple(i % 4 for i in range(12))
+    cfg = tiny(positions="none", position_tables=(rows, cols))
+    model = Transformer(cfg).eval()
+    assert [e.num_embeddings for e in model.table_embs] == [3, 4]
+    x = torch.full((1, 12), 3)
+    out = model(x)[0]
+    assert (out[0] - out[1]).abs().max() > 1e-5  # same token, different column id
+    assert model(x[:, :5]).shape == (1, 5, 7)  # shorter inputs use a table prefix
+
+
+def test_dropout_train_vs_eval():
+    model = Transformer(tiny(dropout=0.5))
+    x = tokens()
+    assert not torch.equal(model(x), model(x))
+    model.eval()
+    assert torch.equal(model(x), model(x))
+
+
+def test_tied_embeddings():
+    model = Transformer(tiny(tie_embeddings=True))
+    assert model.head.weight is model.tok_emb.weight
+    assert count_parameters(model) == count_parameters(tiny()) - 7 * 16
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [torch.zeros(2, 3), torch.zeros(3, dtype=torch.long), torch.zeros(1, 13, dtype=torch.long),
+     torch.full((1, 4), 7), torch.full((1, 4), -1), torch.zeros(2, 3, dtype=torch.int32)],
+)
+def test_input_errors(bad):
+    with pytest.raises(InputError):
+        Transformer(tiny())(bad)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [dict(d_model=15), dict(mlp="relu"), dict(norm="batchnorm"), dict(positions="alibi"),
+     dict(position_tables=((0, 1, 2),)), dict(dropout=1.0), dict(n_layers=0),
+     dict(n_heads=4, d_model=12, positions="rope")],
+)
+def test_config_errors(kw):
+    with pytest.raises(ConfigError):
+        tiny(**kw)
+
+
+def test_config_json_round_trip():
+    cfg = tiny(position_tables=(tuple(range(12)), tuple([0] * 12)), mlp="swiglu", d_mlp=40)
+    back = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert back == cfg
+    assert isinstance(back.position_tables, tuple) and isinstance(back.position_tables[0], tuple)
+    assert tiny().d_mlp == 64
+    with pytest.raises(ConfigError, match="valid"):
+        ModelConfig.from_dict({**cfg.to_dict(), "n_layer": 3})
+
+
+def test_count_parameters_by_hand():
+    cfg = tiny(bias=False, norm="rmsnorm", positions="learned")
+    d, v, length, f = 16, 7, 12, 64
+    per_layer = 4 * d * d + 2 * d * f + 2 * d
+    expected = v * d + length * d + 2 * per_layer + d + d * v
+    assert count_parameters(cfg) == expected == count_parameters(Transformer(cfg))
+    assert count_parameters(cfg, non_embedding=True) == 2 * per_layer + d
+
+
+def test_paper_configs_sizes():
+    n = {name: count_parameters(cfg) for name, cfg in PAPER_CONFIGS.items()}
+    assert 5.3e6 < n["gpt2-tiny-6m"] < 6.0e6
+    assert 18.5e6 < count_parameters(PAPER_CONFIGS["smdm-19m"], non_embedding=True) < 19.5e6
+    assert 41.5e6 < n["shah-arm-42m"] < 43e6
+    assert PAPER_CONFIGS["shah-arm-42m"].causal and not PAPER_CONFIGS["gpt2-tiny-6m"].causal
+
+
+def test_paper_config_overrides():
+    cfg = paper_config("gpt2-tiny-6m", max_len=40, dropout=0.0)
+    assert cfg.max_len == 40 and cfg.n_layers == 3 and cfg.dropout == 0.0
+    assert paper_config("gpt2-tiny-6m", d_model=96).d_mlp == 384
+    with pytest.raises(ConfigError):
+        paper_config("gpt-5")
+    with pytest.raises(ConfigError):
+        paper_config("smdm-19m", layers=3)
