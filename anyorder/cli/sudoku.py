@@ -17,7 +17,7 @@ import numpy as np
 
 from anyorder.errors import InputError
 
-DEMO_N = 100  # puzzles per strategy in `anyorder demo` (keeps it under 2 minutes on 2 CPU cores)
+DEMO_N = 64  # puzzles in `anyorder demo`: ~90 s CPU-bound for 100 with the 6M model on 2 cores, so 64 keeps < 2 min
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 # task name -> the task option that sets the number of evaluation examples (``--n``); default "n_eval"
@@ -45,7 +46,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out_dir:
         cfg = apply_overrides(cfg, [f"out_dir={args.out_dir}"])
     run_dir = fit(cfg, resume=args.resume, progress=not args.no_progress)
-    print(f"run directory: {run_dir}")
+    if int(os.environ.get("RANK", "0")) == 0:  # once, also under `accelerate launch`
+        print(f"run directory: {run_dir}")
     return 0
 
 

@@ -84,7 +84,7 @@ def run_arms(args, splits: dict) -> dict[str, list[dict]]:
     return out
 
 
-def run(args: argparse.Namespace) -> Path:
+def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> Path:
     config = {k: v for k, v in vars(args).items() if k != "func"}
     (out / "config.json").write_text(json.dumps(dict(config, seconds=seconds, n=n), indent=2, default=str))
     _log(f"wrote {out} in {seconds:.0f} s")
-    return out
+    return 0
 
 
 def _data_source(splits: dict) -> str:

@@ -109,10 +109,11 @@ def make_norm(cfg: ModelConfig) -> nn.Module:
     return nn.LayerNorm(cfg.d_model, bias=cfg.bias)
 
 
-def rope_tables(length: int, head_dim: int, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos/sin tables (length, head_dim) for rotary embeddings (rotate-half convention)."""
-    inv_freq = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
-    angles = torch.outer(torch.arange(length, dtype=torch.float32), inv_freq)
+def rope_tables(length: int, head_dim: int, device: torch.device | None = None,
+                base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin tables (length, head_dim) float32 for rotary embeddings (rotate-half convention)."""
+    inv_freq = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim)
+    angles = torch.outer(torch.arange(length, dtype=torch.float32, device=device), inv_freq)
     angles = torch.cat([angles, angles], dim=-1)
     return angles.cos(), angles.sin()
 
@@ -209,7 +210,7 @@ class Transformer(nn.Module):
         if tokens.shape[1] > self.cfg.max_len:
             raise InputError(f"sequence length {tokens.shape[1]} exceeds max_len={self.cfg.max_len}")
         if tokens.numel() and not torch.compiler.is_compiling():
-            lo, hi = int(tokens.min()), int(tokens.max())
+            lo, hi = torch.stack([tokens.min(), tokens.max()]).tolist()  # one host sync
             if lo < 0 or hi >= self.cfg.vocab_size:
                 raise InputError(f"token ids must lie in [0, {self.cfg.vocab_size}), got range [{lo}, {hi}]")
 
@@ -224,8 +225,8 @@ class Transformer(nn.Module):
             x = x + emb(getattr(self, f"table_ids_{k}")[:length])
         rope = None
         if self.cfg.positions == "rope":
-            cos, sin = rope_tables(length, self.cfg.d_model // self.cfg.n_heads)
-            rope = (cos.to(x.device, x.dtype), sin.to(x.device, x.dtype))
+            cos, sin = rope_tables(length, self.cfg.d_model // self.cfg.n_heads, x.device)
+            rope = (cos.to(x.dtype), sin.to(x.dtype))
         x = self.drop(x)
         for block in self.blocks:
             x = block(x, rope)

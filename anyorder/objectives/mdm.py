@@ -136,7 +136,8 @@ def corrupt(x0: torch.Tensor, is_fixed: torch.Tensor, cfg: MDMConfig, mask_id: i
 
 def masked_cross_entropy(logits: torch.Tensor, x0: torch.Tensor, mask_id: int) -> torch.Tensor:
     """-log p(x0 | xt) per position (B, L) in float32, with the [MASK] logit excluded (set to -inf)."""
-    logits = logits.float().index_fill(-1, torch.tensor([mask_id], device=logits.device), float("-inf"))
+    is_mask_column = torch.arange(logits.shape[-1], device=logits.device) == mask_id
+    logits = logits.float().masked_fill(is_mask_column, float("-inf"))
     return F.cross_entropy(logits.transpose(1, 2), x0, reduction="none")
 
 

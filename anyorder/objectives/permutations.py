@@ -129,7 +129,7 @@ def permute_bundle(bundle: TaskBundle, family: str, perm_seed: int) -> TaskBundl
     """A pi-learner task built from an MDM ``TaskBundle``: ARM source along ``make_permutation(family, L, seed)``.
 
     The [MASK] token serves as BOS (it is already in the vocabulary and means "nothing revealed yet").
-    ``model_fields["max_len"]`` grows by one; extra position tables are dropped because a pi-learner uses
+    ``model_fields["max_len"]`` grows by one and ``causal=True`` is forced; extra position tables are dropped because a pi-learner uses
     learned absolute positions of the *permuted* sequence only (App. C.1: no RoPE, no structural ids).
     ``metadata["permutation"]`` (list of L ints), ``["family"]``, ``["perm_seed"]`` and ``["base_task"]`` go
     into the checkpoint. The base task's periodic ``evaluate`` callback is dropped (it expects an MDM).
@@ -137,9 +137,22 @@ def permute_bundle(bundle: TaskBundle, family: str, perm_seed: int) -> TaskBundl
     length = int(bundle.model_fields["max_len"])
     perm = make_permutation(family, length, perm_seed)
     fields = {k: v for k, v in bundle.model_fields.items() if k != "position_tables"}
-    fields["max_len"] = length + 1
+    fields.update(max_len=length + 1, causal=True)
     metadata = dict(bundle.metadata, permutation=perm.tolist(), family=family, perm_seed=int(perm_seed),
                     base_task=bundle.name, bos_id=bundle.tokenizer.mask_id)
     source = permuted_source(bundle.source, perm, bundle.tokenizer.mask_id)
     return dataclasses.replace(bundle, name=f"pi-{bundle.name}", source=source, model_fields=fields,
                                metadata=metadata, evaluate=None)
+
+
+def build_pi_task(options: dict, seed: int) -> TaskBundle:
+    """Registry-style builder of a pi-learner over any MDM task: options {"task": base task name,
+    "family": one of PERMUTATIONS (default "identity"), "perm_seed": int (default 0), **base task options}."""
+    from anyorder.tasks.registry import build_task
+
+    opts = dict(options)
+    if "task" not in opts:
+        raise ConfigError("pi-learner task needs option 'task' (the base MDM task); valid options: "
+                          "['task', 'family', 'perm_seed', ...base task options]")
+    base, family, perm_seed = opts.pop("task"), opts.pop("family", "identity"), int(opts.pop("perm_seed", 0))
+    return permute_bundle(build_task(base, opts, seed), family, perm_seed)

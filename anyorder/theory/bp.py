@@ -21,6 +21,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from anyorder.errors import ConfigError
@@ -175,27 +176,79 @@ def initial_messages(csp: PlantedCSP, init: str, rng: np.random.Generator) -> np
     if init == "random":
         msg = rng.random(shape)
         return msg / msg.sum(-1, keepdims=True)
+    if init == "near_uniform":
+        msg = 1.0 + 0.1 * (rng.random(shape) - 0.5)
+        return msg / msg.sum(-1, keepdims=True)
     if init == "uniform":
         return np.full(shape, 1.0 / m)
-    raise ConfigError(f"unknown BP init {init!r}; valid: ['planted', 'random', 'uniform']")
+    raise ConfigError(f"unknown BP init {init!r}; valid: ['near_uniform', 'planted', 'random', 'uniform']")
+
+
+@numba.njit(cache=True)
+def _sequential_sweep(clauses, psi, total, order, table_flat, digits, floor, damping):  # pragma: no cover (numba)
+    """One sweep of sequential BP over clauses in ``order``; updates psi (M, k, m) and total (N, m) in place.
+
+    For clause a: cavity nu_{i->a} ∝ exp(total_i - log psi_{a->i}) (eq. 4), then eq. (5) over the satisfying
+    assignments of the table; total_i is kept equal to sum_b log psi_{b->i}. Returns max |psi change|.
+    """
+    k, m = clauses.shape[1], psi.shape[2]
+    nu = np.empty((k, m))
+    new = np.empty((k, m))
+    delta = 0.0
+    for a in order:
+        for s in range(k):
+            i = clauses[a, s]
+            hi = -np.inf
+            for c in range(m):
+                nu[s, c] = total[i, c] - np.log(psi[a, s, c])
+                hi = max(hi, nu[s, c])
+            z = 0.0
+            for c in range(m):
+                nu[s, c] = np.exp(nu[s, c] - hi)
+                z += nu[s, c]
+            for c in range(m):
+                nu[s, c] /= z
+        new[:] = 0.0
+        for t in range(digits.shape[0]):
+            if table_flat[t] == 0.0:
+                continue
+            for s in range(k):
+                p = table_flat[t]
+                for j in range(k):
+                    if j != s:
+                        p *= nu[j, digits[t, j]]
+                new[s, digits[t, s]] += p
+        for s in range(k):
+            i = clauses[a, s]
+            z = new[s].sum()
+            for c in range(m):
+                v = max((1.0 - damping) * new[s, c] / z + damping * psi[a, s, c], floor)
+                delta = max(delta, abs(v - psi[a, s, c]))
+                total[i, c] += np.log(v) - np.log(psi[a, s, c])
+                psi[a, s, c] = v
+    return delta
 
 
 def run_bp(csp: PlantedCSP, init: str, rng: np.random.Generator, max_iter: int = 300, tol: float = 1e-6,
            damping: float = 0.0) -> BPResult:
-    """Iterate eqs. (4)-(5) in parallel until max |change| < tol or max_iter; returns overlap with sigma."""
-    m = csp.table.shape[0]
-    v2c = initial_messages(csp, init, rng)
+    """BP from ``init`` messages (eq. 5 applied to them), then sequential sweeps (eqs. 4-5, random clause order
+    each sweep) until max |change| < tol or max_iter sweeps; returns the overlap of argmax marginals with sigma.
+
+    Sequential updates are used because parallel (synchronous) BP oscillates here: at the uniform point the
+    spatially uniform colour-bias mode has eigenvalue (k-1) d lambda_W < -1 (lambda_W = -1/8 for NAE), so
+    parallel iterations from a random start never settle without heavy damping (see docs/theory.md).
+    """
+    m, k = csp.table.shape[0], csp.table.ndim
+    psi = np.maximum(clause_to_variable(csp.table, initial_messages(csp, init, rng)), _FLOOR)
+    digits = np.array(list(itertools.product(range(m), repeat=k)), dtype=np.int64)
+    table_flat = csp.table.reshape(-1).astype(np.float64)
     it, converged = 0, False
     for it in range(1, max_iter + 1):
-        log_c2v = np.log(np.maximum(clause_to_variable(csp.table, v2c), _FLOOR))
-        new = variable_to_clause(csp.clauses, log_c2v, variable_beliefs(csp.clauses, log_c2v, csp.n))
-        new = (1.0 - damping) * new + damping * v2c
-        delta = float(np.abs(new - v2c).max()) if len(new) else 0.0
-        v2c = new
+        total = variable_beliefs(csp.clauses, np.log(psi), csp.n)
+        delta = _sequential_sweep(csp.clauses, psi, total, rng.permutation(len(csp.clauses)), table_flat,
+                                  digits, _FLOOR, damping)
         if delta < tol:
             converged = True
             break
-    log_c2v = np.log(np.maximum(clause_to_variable(csp.table, v2c), _FLOOR))
-    beliefs = variable_beliefs(csp.clauses, log_c2v, csp.n)
-    estimate = beliefs.argmax(1)
+    estimate = variable_beliefs(csp.clauses, np.log(psi), csp.n).argmax(1)
     return BPResult(overlap(csp.planted, estimate, m), estimate, it, converged)

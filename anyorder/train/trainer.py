@@ -102,7 +102,8 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
 
     from anyorder.models.transformer import Transformer
 
-    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    # cpu=True on machines without CUDA lets torchrun / `accelerate launch --multi_gpu` start gloo DDP on CPUs
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available())
     if cfg.batch_size % accelerator.num_processes:
         raise ConfigError(f"batch_size={cfg.batch_size} is not divisible by {accelerator.num_processes} processes")
     torch.manual_seed(cfg.seed)
@@ -112,8 +113,8 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, o.warmup_steps, cfg.max_steps, o.min_lr_ratio))
     model, optimizer = accelerator.prepare(raw, optimizer)
-    if accelerator.distributed_type.name == "FSDP" and (cfg.ema is not None or bundle.evaluate is not None):
-        raise ConfigError("FSDP runs support neither ema nor a task evaluation callback (rank-0 only) yet")
+    if accelerator.distributed_type.name == "FSDP" and cfg.ema is not None:
+        raise ConfigError("ema is not supported with FSDP (the shadows would need gathering); set ema=null")
     raw = accelerator.unwrap_model(model)
     forward = torch.compile(model) if cfg.compile else model
     ema = EMA(raw, cfg.ema) if cfg.ema is not None else None
@@ -278,15 +279,20 @@ def _train_record(run: Run, window: list[dict[str, float]], seconds: float) -> d
 
 
 def _evaluate(run: Run) -> dict[str, float]:
-    """Run the task's evaluation on the main process (EMA weights when EMA is on)."""
+    """Run the task's evaluation on the main process (EMA weights when EMA is on).
+
+    Under FSDP the forward pass is collective, so every rank evaluates the wrapped model (untested on CPU).
+    """
     acc, evaluate = run.accelerator, run.bundle.evaluate
+    fsdp = _is_fsdp(run)
     out: dict[str, float] = {}
-    if evaluate is not None and acc.is_main_process:
+    if evaluate is not None and (acc.is_main_process or fsdp):
+        model = run.model if fsdp else run.raw
         with run.ema.applied(run.raw) if run.ema is not None else contextlib.nullcontext():
-            run.raw.eval()
+            model.eval()
             with torch.no_grad():
-                out = {f"eval/{k}": float(v) for k, v in evaluate(run.raw, run.step).items()}
-            run.raw.train()
+                out = {f"eval/{k}": float(v) for k, v in evaluate(model, run.step).items()}
+            model.train()
     acc.wait_for_everyone()
     return out
 

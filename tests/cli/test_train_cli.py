@@ -28,6 +28,15 @@ def fake_build(name, options, seed):
     return TaskBundle("fake", tok, Source(), {"vocab_size": 4, "max_len": 4}, {}, evaluate)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest single-threaded (and do not spin against other processes)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def config_file(tmp_path, monkeypatch):
     monkeypatch.setattr(trainer, "build_task", fake_build)

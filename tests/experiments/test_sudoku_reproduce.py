@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import anyorder.experiments.sudoku_eval as ev
+import anyorder.experiments.sudoku_strategies as st
 from anyorder.cli import main
 from anyorder.experiments.sudoku_gap import expected_calibration_error
 from anyorder.experiments.sudoku_orders import singles_order
@@ -32,6 +33,8 @@ def _split(path, copies=2):
 @pytest.mark.slow
 def test_reproduce_with_oracle(tmp_path, monkeypatch):
     monkeypatch.setattr(ev, "load_sudoku_model", lambda path, device: oracle(digits(SOLUTION)))
+    small = st.frontier_strategies(step_sweep=(5, 50), taus=(0.9,), factors=(1.0,))
+    monkeypatch.setattr(st, "frontier_strategies", lambda: small)
     test, hard = _split(tmp_path / "test.npz"), _split(tmp_path / "hard.npz")
     out = tmp_path / "out"
     rc = main(["reproduce", "sudoku", "--out", str(out), "--test-split", str(test), "--hard-split", str(hard),

@@ -50,7 +50,12 @@ def test_tokens_outside_the_loss_only_matter_as_context():
     batch["loss_mask"][:, -1] = False
     changed = {"tokens": batch["tokens"].clone(), "loss_mask": batch["loss_mask"]}
     changed["tokens"][:, -1] = (changed["tokens"][:, -1] + 1) % V  # last token: never context, not in the loss
-    assert ar_loss(model, batch, ARConfig()).loss.item() == pytest.approx(ar_loss(model, changed, ARConfig()).loss.item())
+    before, after = ar_loss(model, batch, ARConfig()).loss, ar_loss(model, changed, ARConfig()).loss
+    assert before.item() == pytest.approx(after.item())
+    batch["loss_mask"][:, -1] = True  # once the last token is in the loss, changing it must matter
+    changed["loss_mask"] = batch["loss_mask"]
+    before, after = ar_loss(model, batch, ARConfig()).loss, ar_loss(model, changed, ARConfig()).loss
+    assert before.item() != pytest.approx(after.item())
 
 
 def test_bad_config_and_batch_raise():
@@ -60,8 +65,11 @@ def test_bad_config_and_batch_raise():
         ar_loss(small_model(), {"x0": torch.zeros(2, 3, dtype=torch.long)}, ARConfig())
 
 
+LK = 3  # length of the known distribution's sequences (V^LK = 27 outcomes)
+
+
 def known_distribution() -> tuple[torch.Tensor, torch.Tensor]:
-    seqs = torch.tensor(list(itertools.product(range(V), repeat=L)), dtype=torch.long)
+    seqs = torch.tensor(list(itertools.product(range(V), repeat=LK)), dtype=torch.long)
     g = torch.Generator().manual_seed(0)
     probs = torch.softmax(1.5 * torch.randn(len(seqs), generator=g, dtype=torch.float64), 0)
     return seqs, probs
@@ -79,25 +87,39 @@ class KnownSource:
         return {"x0": x0, "is_fixed": torch.zeros_like(x0, dtype=torch.bool)}
 
 
+@pytest.fixture
+def one_thread():
+    """The shared CPU is oversubscribed; one intra-op thread is ~10x faster for this tiny model."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["identity", "uniform"])
-def test_trained_arm_recovers_exact_log_likelihood(family):
+def test_trained_arm_recovers_exact_log_likelihood(family, one_thread):
+    """Train an ARM (identity) / pi-learner (non-trivial pi) with ar_loss on samples of a known distribution;
+    its sequence log-likelihoods must match the exact ones: KL(p || q) < 0.02 nats and
+    |log q(x) - log p(x)| < 0.2 on every x with p(x) > 0.05 (about 10 s each on one CPU thread)."""
     seqs, probs = known_distribution()
-    perm = make_permutation(family, L, seed=1)
-    assert family == "identity" or perm.tolist() != list(range(L))
+    perm = make_permutation(family, LK, seed=1)
+    assert family == "identity" or perm.tolist() != list(range(LK))
     source = permuted_source(KnownSource(seqs, probs), perm, bos_id=MASK)
-    model = small_model(seed=0, d=48)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
-    for step in range(400):
-        out = ar_loss(model, source.batch(step, 0, 256), ARConfig())
+    model, steps = small_model(seed=0, max_len=LK + 1), 300
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.0, betas=(0.9, 0.99))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, 2 * (1 - s / steps)))
+    for step in range(steps):
+        out = ar_loss(model, source.batch(step, 0, 256), ARConfig(), torch.Generator())
         opt.zero_grad()
         out.loss.backward()
         opt.step()
+        sched.step()
     model.eval()
     batch = permute_batch(seqs, torch.zeros_like(seqs, dtype=torch.bool), perm, MASK)
     log_q = -ar_nll(model, batch["tokens"], batch["loss_mask"]).nll
-    assert torch.allclose(log_q.exp().sum(), torch.tensor(1.0, dtype=torch.float64), atol=1e-3)  # a distribution
+    total = float(log_q.exp().sum())  # < 1 only by the little mass left on the never-seen BOS/[MASK] token
+    assert 0.98 < total <= 1.0 + 1e-9, total
     kl = float((probs * (probs.log() - log_q)).sum())
-    likely = probs > 0.02
-    assert kl < 0.03, kl
-    assert float((probs.log() - log_q)[likely].abs().max()) < 0.25
+    assert kl < 0.02, kl
+    assert float((probs.log() - log_q)[probs > 0.05].abs().max()) < 0.2

@@ -76,7 +76,7 @@ def test_permute_bundle_stores_permutation_and_grows_context():
     bundle = TaskBundle("toy", tok, CountingSource(), {"vocab_size": 4, "max_len": 6, "position_tables": ((0,) * 6,)},
                         {"note": 1})
     pi = permute_bundle(bundle, "closer", perm_seed=7)
-    assert pi.name == "pi-toy" and pi.model_fields == {"vocab_size": 4, "max_len": 7}
+    assert pi.name == "pi-toy" and pi.model_fields == {"vocab_size": 4, "max_len": 7, "causal": True}
     assert pi.metadata["permutation"] == make_permutation("closer", 6, 7).tolist()
     assert pi.metadata["family"] == "closer" and pi.metadata["note"] == 1 and pi.metadata["bos_id"] == 3
     assert pi.source.batch(0, 0, 2)["tokens"].shape == (2, 7)
@@ -88,3 +88,15 @@ def test_permute_batch_roundtrip():
     perm = make_permutation("uniform", 8, 0)
     out = permute_batch(x0, torch.zeros_like(x0, dtype=torch.bool), perm, 4)
     assert torch.equal(out["tokens"][:, 1:][:, inverse_permutation(perm)], x0)
+
+
+def test_build_pi_task_wraps_a_registered_task():
+    from anyorder.objectives.permutations import build_pi_task
+
+    opts = {"task": "toy", "family": "uniform", "perm_seed": 2, "length": 5, "n_symbols": 2}
+    bundle = build_pi_task(opts, seed=0)
+    assert bundle.metadata["permutation"] == make_permutation("uniform", 5, 2).tolist()
+    batch = bundle.source.batch(0, 0, 3)
+    assert batch["tokens"].shape == (3, 6) and not batch["loss_mask"][:, 0].any() and batch["loss_mask"][:, 1:].all()
+    with pytest.raises(ConfigError, match="task"):
+        build_pi_task({"family": "uniform"}, 0)

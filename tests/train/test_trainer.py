@@ -39,6 +39,15 @@ def fake_build(name, options, seed):
 
 
 @pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest single-threaded (and do not spin against other processes)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
 def fake_task(monkeypatch):
     monkeypatch.setattr(trainer, "build_task", fake_build)
 

@@ -23,7 +23,7 @@ FORMAT = "anyorder-sudoku"
 FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SudokuData:
     """A loaded dataset: one numpy array per name in FIELDS (first axis = puzzle)."""
 

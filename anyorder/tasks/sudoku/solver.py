@@ -29,16 +29,8 @@ def _lowbit_digit(m):
 
 
 @njit(cache=True)
-def search(grid, limit, out):
-    """Count solutions of ``grid`` (81 int8, 0 = blank) up to ``limit``; write the first one into ``out``.
-
-    Returns the count (0 when the givens conflict). ``out`` is left untouched when there is no solution.
-    """
-    g = grid.astype(np.int64)
-    rm = np.zeros(9, np.int64)
-    cm = np.zeros(9, np.int64)
-    bm = np.zeros(9, np.int64)
-    empties = np.empty(81, np.int64)
+def _init_masks(g, rm, cm, bm, empties):
+    """Fill the row/col/box digit masks and the blank list; returns the number of blanks (-1 on a conflict)."""
     n = 0
     for i in range(81):
         r, c = i // 9, i % 9
@@ -49,10 +41,27 @@ def search(grid, limit, out):
             continue
         bit = 1 << g[i]
         if (rm[r] | cm[c] | bm[b]) & bit:
-            return 0
+            return -1
         rm[r] |= bit
         cm[c] |= bit
         bm[b] |= bit
+    return n
+
+
+@njit(cache=True)
+def search(grid, limit, out):
+    """Count solutions of ``grid`` (81 int8, 0 = blank) up to ``limit``; write the first one into ``out``.
+
+    Returns the count (0 when the givens conflict). ``out`` is left untouched when there is no solution.
+    """
+    g = grid.astype(np.int64)
+    rm = np.zeros(9, np.int64)
+    cm = np.zeros(9, np.int64)
+    bm = np.zeros(9, np.int64)
+    empties = np.empty(81, np.int64)
+    n = _init_masks(g, rm, cm, bm, empties)
+    if n < 0:
+        return 0
     cell_stack = np.empty(81, np.int64)
     cand_stack = np.empty(81, np.int64)
     depth = 0

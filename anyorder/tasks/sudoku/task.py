@@ -16,7 +16,7 @@ import torch
 from anyorder.errors import ConfigError
 from anyorder.tasks.base import TaskBundle
 from anyorder.tasks.sudoku import encode
-from anyorder.tasks.sudoku.augment import augment, map_cells, sample_transform, apply_transform
+from anyorder.tasks.sudoku.augment import apply_transform, augment, map_cells, sample_transform
 from anyorder.tasks.sudoku.dataset import SudokuData
 
 MDM_OPTIONS = {"train_path": None, "layout": "board81", "position_ids": "structured", "augment": True,
@@ -45,7 +45,9 @@ def shipped(split: str) -> SudokuData:
 
 def load_train(path: str | None, n_generate: int) -> SudokuData:
     """Training data: a dataset path (any format of formats.load_any), $ANYORDER_SUDOKU_TRAIN, or "generate"
-    (n_generate fresh puzzles, 7-technique ones kept, shipped puzzles excluded)."""
+    (n_generate fresh puzzles, 7-technique ones kept, shipped puzzles excluded). A file mixing 7-technique and
+    hard puzzles (e.g. a Radcliffe CSV) is reduced to its 7-technique puzzles, as in the paper; a file holding
+    only hard puzzles is used as it is."""
     from anyorder.tasks.sudoku.dataset import puzzle_keys, rated_arrays
     from anyorder.tasks.sudoku.formats import load_any
 
@@ -72,7 +74,7 @@ def _draw(data: SudokuData, seed: int, step: int, rank: int, b: int):
     return rng, idx
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MDMSource:
     """MDM batches {"x0": (B, L) int64, "is_fixed": (B, L) bool} for layout board81 (L=81) or prompt164."""
 
@@ -102,7 +104,7 @@ def solver_order(puzzles: np.ndarray, stored: np.ndarray, src: np.ndarray | None
     return np.where(r["solvable"][:, None], r["order"], map_cells(stored.astype(np.int64), src)).astype(np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ARMSource:
     """ARM batches {"tokens": (B, 243) int64, "loss_mask": (B, 243) bool} (Shah et al. triples)."""
 

@@ -10,10 +10,8 @@ over bivalue cells in row-major lexicographic order.
 
 Candidate order: the reference iterates candidate *sets*; the order in which a set yields its digits decides
 which of several equally valid steps comes first (hidden/locked candidate key order) and whether two cells with
-equal candidates count as a pair (naked pair/triplet compare ordered tuples). We therefore keep each cell's
-candidates as an ordered list that follows CPython's set layout: a set built by inserting <= 4 digits lives in an
-8-slot table (slot = digit & 7, collisions re-probed with i = 5 i + 1), larger sets in a 32-slot table
-(ascending order). Every candidate update builds a new set from the old one's digits in their order.
+equal candidates count as a pair (naked pair/triplet compare ordered tuples). candidates.py keeps each cell's
+candidates as an ordered list following CPython's set layout.
 
 Technique ids follow Shah et al.'s .npy files: 0 given, 2 lone single, 3 hidden single, 4 naked pair,
 5 naked triplet, 6 locked candidate, 7 XY-wing, 8 unique rectangle.
@@ -24,6 +22,8 @@ import numpy as np
 from numba import njit, prange
 
 from anyorder.tasks.sudoku.board import GROUPS, SEES
+from anyorder.tasks.sudoku.candidates import (digit_map, eliminate_common, pencil_mark, place, popcount,
+                                              remove_candidates, same_order)
 
 TECHNIQUES = {2: "lone_single", 3: "hidden_single", 4: "naked_pair", 5: "naked_triplet",
               6: "locked_candidate", 7: "xy_wing", 8: "unique_rectangle"}
@@ -31,119 +31,10 @@ _SEES = SEES.astype(np.bool_)
 
 
 @njit(cache=True)
-def _pc(m):
-    c = 0
-    while m:
-        m &= m - 1
-        c += 1
-    return c
-
-
-@njit(cache=True)
-def _store(cand, cn, cmask, cell, digits, n):
-    """Give ``cell`` the candidates digits[:n] (inserted in that order) with CPython set layout."""
-    m = 0
-    for k in range(n):
-        m |= 1 << digits[k]
-    cmask[cell] = m
-    cn[cell] = n
-    if n >= 5:  # 32-slot table: ascending
-        k = 0
-        for d in range(1, 10):
-            if (m >> d) & 1:
-                cand[cell, k] = d
-                k += 1
-        return
-    table = np.full(8, -1, np.int64)
-    for k in range(n):
-        d = digits[k]
-        i = d & 7
-        perturb = d
-        while table[i] != -1:
-            perturb >>= 5
-            i = (i * 5 + 1 + perturb) & 7
-        table[i] = d
-    k = 0
-    for s in range(8):
-        if table[s] != -1:
-            cand[cell, k] = table[s]
-            k += 1
-
-
-@njit(cache=True)
-def _remove(cand, cn, cmask, cell, elim):
-    """Set difference ``cell.candidates - elim`` (elim: digit bitmask), keeping the iteration order rules."""
-    buf = np.empty(9, np.int64)
-    n = 0
-    for k in range(cn[cell]):
-        d = cand[cell, k]
-        if not (elim >> d) & 1:
-            buf[n] = d
-            n += 1
-    _store(cand, cn, cmask, cell, buf, n)
-
-
-@njit(cache=True)
-def _eliminate_common(cand, cn, cmask, cells, ncells, elim, sees):
-    """Remove ``elim`` from every cell seeing all of cells[:ncells] (those excluded). Returns True if any change."""
-    changed = False
-    for p in range(81):
-        ok = True
-        for k in range(ncells):
-            if p == cells[k] or not sees[cells[k], p]:
-                ok = False
-                break
-        if ok and cn[p] > 0 and (cmask[p] & elim):
-            _remove(cand, cn, cmask, p, elim)
-            changed = True
-    return changed
-
-
-@njit(cache=True)
-def _place(values, cand, cn, cmask, cell, d, sees):
-    values[cell] = d
-    cn[cell] = 0
-    cmask[cell] = 0
-    for p in range(81):
-        if p != cell and sees[cell, p] and cn[p] > 0 and (cmask[p] >> d) & 1:
-            _remove(cand, cn, cmask, p, 1 << d)
-
-
-@njit(cache=True)
-def _digit_map(g, cn, cand, keys, cnt, first, second):
-    """First-appearance digit order in group row g; counts and the first two cells holding each digit."""
-    nk = 0
-    for d in range(10):
-        cnt[d] = 0
-    for k in range(9):
-        c = g[k]
-        for j in range(cn[c]):
-            d = cand[c, j]
-            if cnt[d] == 0:
-                keys[nk] = d
-                nk += 1
-                first[d] = c
-            elif cnt[d] == 1:
-                second[d] = c
-            cnt[d] += 1
-    return nk
-
-
-@njit(cache=True)
-def _same(cand, cn, a, b):
-    if cn[a] != cn[b]:
-        return False
-    for k in range(cn[a]):
-        if cand[a, k] != cand[b, k]:
-            return False
-    return True
-
-
-@njit(cache=True)
 def _lone_single(values, cand, cn, cmask, sees):
     for c in range(81):
         if cn[c] == 1:
-            _place(values, cand, cn, cmask, c, cand[c, 0], sees)
+            place(values, cand, cn, cmask, c, cand[c, 0], sees)
             return c
     return -1
 
@@ -155,11 +46,11 @@ def _hidden_single(values, cand, cn, cmask, groups, sees):
     first = np.zeros(10, np.int64)
     second = np.zeros(10, np.int64)
     for gi in range(27):
-        nk = _digit_map(groups[gi], cn, cand, keys, cnt, first, second)
+        nk = digit_map(groups[gi], cn, cand, keys, cnt, first, second)
         for k in range(nk):
             d = keys[k]
             if cnt[d] == 1:
-                _place(values, cand, cn, cmask, first[d], d, sees)
+                place(values, cand, cn, cmask, first[d], d, sees)
                 return first[d]
     return -1
 
@@ -174,7 +65,7 @@ def _tuple_reps(g, cand, cn, reps, count, partner):
             continue
         found = -1
         for r in range(nr):
-            if _same(cand, cn, reps[r], c):
+            if same_order(cand, cn, reps[r], c):
                 found = r
                 break
         if found == -1:
@@ -200,7 +91,7 @@ def _naked_pair(cand, cn, cmask, groups, sees):
             if cn[reps[r]] == 2 and count[r] == 2:
                 cells[0] = reps[r]
                 cells[1] = partner[r]
-                if _eliminate_common(cand, cn, cmask, cells, 2, cmask[reps[r]], sees):
+                if eliminate_common(cand, cn, cmask, cells, 2, cmask[reps[r]], sees):
                     return True
     return False
 
@@ -222,11 +113,11 @@ def _naked_triplet(cand, cn, cmask, groups, sees):
             union = 0
             for k in range(9):
                 c = g[k]
-                if cn[c] > 0 and _pc(cmask[c] | pm) < 4:
+                if cn[c] > 0 and popcount(cmask[c] | pm) < 4:
                     cells[nt] = c
                     nt += 1
                     union |= cmask[c]
-            if nt == 3 and _eliminate_common(cand, cn, cmask, cells, 3, union, sees):
+            if nt == 3 and eliminate_common(cand, cn, cmask, cells, 3, union, sees):
                 return True
     return False
 
@@ -239,13 +130,13 @@ def _locked_candidate(cand, cn, cmask, groups, sees):
     second = np.zeros(10, np.int64)
     cells = np.empty(2, np.int64)
     for gi in range(27):
-        nk = _digit_map(groups[gi], cn, cand, keys, cnt, first, second)
+        nk = digit_map(groups[gi], cn, cand, keys, cnt, first, second)
         for k in range(nk):
             d = keys[k]
             if cnt[d] == 2:
                 cells[0] = first[d]
                 cells[1] = second[d]
-                if _eliminate_common(cand, cn, cmask, cells, 2, 1 << d, sees):
+                if eliminate_common(cand, cn, cmask, cells, 2, 1 << d, sees):
                     return True
     return False
 
@@ -264,11 +155,11 @@ def _bivalue(cn):
 @njit(cache=True)
 def _is_xy_wing(a, b, c, cmask, sees):
     ma, mb, mc = cmask[a], cmask[b], cmask[c]
-    if _pc(ma | mb | mc) != 3:
+    if popcount(ma | mb | mc) != 3:
         return False
     if int(sees[a, b]) + int(sees[a, c]) + int(sees[b, c]) != 2:
         return False
-    return _pc(ma & mb) == 1 and _pc(ma & mc) == 1 and _pc(mb & mc) == 1
+    return popcount(ma & mb) == 1 and popcount(ma & mc) == 1 and popcount(mb & mc) == 1
 
 
 @njit(cache=True)
@@ -283,14 +174,14 @@ def _xy_wing(cand, cn, cmask, sees):
                 if _is_xy_wing(bv[i], bv[j], bv[k], cmask, sees):
                     cells[0] = bv[i]
                     cells[1] = bv[k]
-                    if _eliminate_common(cand, cn, cmask, cells, 2, cmask[bv[i]] & cmask[bv[k]], sees):
+                    if eliminate_common(cand, cn, cmask, cells, 2, cmask[bv[i]] & cmask[bv[k]], sees):
                         return True
     return False
 
 
 @njit(cache=True)
 def _is_ur_edges(a, b, c, cmask):
-    if _pc(cmask[a] & cmask[b] & cmask[c]) != 2:
+    if popcount(cmask[a] & cmask[b] & cmask[c]) != 2:
         return False
     rows = int(a // 9 == b // 9) + int(a // 9 == c // 9) + int(b // 9 == c // 9)
     cols = int(a % 9 == b % 9) + int(a % 9 == c % 9) + int(b % 9 == c % 9)
@@ -310,12 +201,12 @@ def _ur_apply(a, b, c, cand, cn, cmask):
         if cn[q] == 0:
             return False
         inter &= cmask[q]
-    if _pc(inter) != 2:
+    if popcount(inter) != 2:
         return False
     changed = False
     for q in corners:
         if cmask[q] & ~inter:
-            _remove(cand, cn, cmask, q, inter)
+            remove_candidates(cand, cn, cmask, q, inter)
             changed = True
     return changed
 
@@ -330,26 +221,6 @@ def _unique_rectangle(cand, cn, cmask):
                 if _is_ur_edges(bv[i], bv[j], bv[k], cmask) and _ur_apply(bv[i], bv[j], bv[k], cand, cn, cmask):
                     return True
     return False
-
-
-@njit(cache=True)
-def _pencil_mark(values, cand, cn, cmask, sees):
-    digits = np.empty(9, np.int64)
-    for c in range(81):
-        cn[c] = 0
-        cmask[c] = 0
-        if values[c] != 0:
-            continue
-        used = 0
-        for p in range(81):
-            if sees[c, p] and values[p] != 0:
-                used |= 1 << values[p]
-        n = 0
-        for d in range(1, 10):
-            if not (used >> d) & 1:
-                digits[n] = d
-                n += 1
-        _store(cand, cn, cmask, c, digits, n)
 
 
 @njit(cache=True)
@@ -398,7 +269,7 @@ def rate_one(puzzle, groups, sees, order, tech, counts):
     cand = np.zeros((81, 9), np.int64)
     cn = np.zeros(81, np.int64)
     cmask = np.zeros(81, np.int64)
-    _pencil_mark(values, cand, cn, cmask, sees)
+    pencil_mark(values, cand, cn, cmask, sees)
     placed = np.zeros(1, np.int64)
     n_place = 0
     hardest = 0

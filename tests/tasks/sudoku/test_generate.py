@@ -25,3 +25,16 @@ def test_unique_minimal_and_consistent():
     removed = np.repeat(q[None], (q > 0).sum(), axis=0)
     removed[np.arange(len(removed)), np.flatnonzero(q)] = 0
     assert (count_solutions(removed) >= 2).all()
+
+
+def test_independent_of_thread_count():
+    import numba
+
+    n = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = generate(12, seed=8)
+    finally:
+        numba.set_num_threads(n)
+    many = generate(12, seed=8)
+    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])

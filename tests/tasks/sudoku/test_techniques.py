@@ -3,7 +3,8 @@ import pytest
 
 from anyorder.tasks.sudoku.board import from_strings, to_string
 from anyorder.tasks.sudoku.generate import generate
-from anyorder.tasks.sudoku.techniques import _store, rate
+from anyorder.tasks.sudoku.candidates import store_candidates
+from anyorder.tasks.sudoku.techniques import rate
 
 from .test_solver import EASY, EASY_SOL, INKALA
 
@@ -35,7 +36,7 @@ def test_candidate_layout_matches_cpython_sets():
         cand = np.zeros((1, 9), np.int64)
         cn = np.zeros(1, np.int64)
         cm = np.zeros(1, np.int64)
-        _store(cand, cn, cm, 0, digits, n)
+        store_candidates(cand, cn, cm, 0, digits, n)
         ref = set()
         for d in digits.tolist():
             ref.add(d)
