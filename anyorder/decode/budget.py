@@ -23,7 +23,7 @@ class BudgetContext(NamedTuple):
 
     plan: object  # the Plan (k, threshold, factor, schedule)
     sorted_scores: torch.Tensor  # float32, each row sorted descending; non-candidates are -inf (at the end)
-    reveal_u: torch.Tensor  # float64 uniforms of the VANILLA stream, indexed by position
+    reveal_u: torch.Tensor | None  # float32 uniforms of the VANILLA stream (None unless needed)
     is_candidate: torch.Tensor  # bool: masked and inside the current block
 
 

@@ -1,6 +1,6 @@
 """Additive noise on the ordering score (paper Sec. 2.6 "Noise on the oracle").
 
-``fn(u) -> (B, L)`` float64 standard noise from uniforms u (B, L) in (0, 1) of the NOISE stream. The decoder
+``fn(u) -> (B, L)`` float32 standard noise from uniforms u (B, L) in (0, 1) of the NOISE stream. The decoder
 adds ``scale(step) * noise`` to the score, where ``scale = plan.noise_scale``, times ``(T - 1 - step) / T``
 when ``plan.noise_anneal`` (the linear annealing of Ye et al.'s ``stochastic0.5-linear``; the paper's puzzle
 runs use coefficient 0.5). The paper's text runs use Gaussian noise with an unstated sigma.

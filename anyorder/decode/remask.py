@@ -65,8 +65,8 @@ def remask_step(log_probs, x, maskable, n_maskable, order, step, plan, seeds, ma
     from anyorder.decode.decoder import TraceStep, rank_descending
 
     rate = mask_rate(step, plan.steps, plan.schedule)
-    u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])
-    pred = x.masked_scatter(maskable, VALUES[plan.value](log_probs[maskable], u_value[maskable], plan))
+    u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])[maskable] if plan.value != "argmax" else None
+    pred = x.masked_scatter(maskable, VALUES[plan.value](log_probs[maskable], u_value, plan))
     scores = log_probs.gather(-1, pred.unsqueeze(-1)).squeeze(-1)
     scale = plan.noise_scale * rate if plan.noise_anneal else plan.noise_scale
     if plan.noise != "none" and scale > 0:
@@ -74,7 +74,7 @@ def remask_step(log_probs, x, maskable, n_maskable, order, step, plan, seeds, ma
         scores = scores + (scale * noise).to(torch.float32)
     big = torch.finfo(torch.float32).max
     scores = torch.where(maskable, scores.nan_to_num(nan=-big, posinf=big, neginf=-big), float("-inf"))
-    keep = n_maskable - torch.floor(n_maskable.to(torch.float64) * rate).to(torch.int64)
+    keep = n_maskable - torch.floor(n_maskable.to(torch.float64) * rate + 1e-9).to(torch.int64)  # fp slack
     unmasked = maskable & (rank_descending(scores)[1] < keep[:, None])
     newly = unmasked & (x == mask_id)
     order = torch.where(newly, step, torch.where(unmasked, order, -1))

@@ -6,8 +6,8 @@ samples share the batch (batch invariance), with no Python loop over rows and no
 
 The hash is SplitMix64's finalizer applied in int64 arithmetic. Torch int64 multiplication and addition wrap
 modulo 2**64 (two's complement), which is exactly unsigned 64-bit arithmetic; right shifts of int64 are
-arithmetic, so every shift is followed by a mask to make it logical. Uniforms take the top 53 bits, giving
-float64 values in the open interval (0, 1).
+arithmetic, so every shift is followed by a mask to make it logical. Per-row keys use 64-bit SplitMix64 on (B,)
+tensors; per-entry bits use a 32-bit finalizer in int32 (fast), and uniforms are float32 in (0, 1).
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def _word(c: int) -> int:
 GOLDEN = _signed(0x9E3779B97F4A7C15)
 _MUL1 = _signed(0xBF58476D1CE4E5B9)
 _MUL2 = _signed(0x94D049BB133111EB)
+_MIX32_1 = 0x7FEB352D
+_MIX32_2 = 0x846CA68B - (1 << 32)
 
 # stream ids: which decision a uniform is used for (independent streams per step)
 VANILLA = 1  # vanilla score and Bernoulli (Algorithm 1) reveals share this stream, see budget.binomial
@@ -62,9 +64,27 @@ def keys(seeds: torch.Tensor, step: int, stream: int) -> torch.Tensor:
     return mix(k + _word((int(step) * 0x100 + int(stream)) * GOLDEN))
 
 
+def _shr32(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Logical right shift of int32 bits by k (1 <= k <= 31)."""
+    return (x >> k) & ((1 << (32 - k)) - 1)
+
+
+def fmix32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer finalizer (lowbias32) on int32 tensors; int32 products wrap modulo 2**32."""
+    x = (x ^ _shr32(x, 16)) * _MIX32_1
+    x = (x ^ _shr32(x, 15)) * _MIX32_2
+    return x ^ _shr32(x, 16)
+
+
 def uniform(seeds: torch.Tensor, step: int, stream: int, n: int) -> torch.Tensor:
-    """Uniforms (B, n) float64 in (0, 1); entry [b, i] depends only on (seeds[b], step, stream, i)."""
+    """Uniforms (B, n) float32 in (0, 1); entry [b, i] depends only on (seeds[b], step, stream, i).
+
+    The per-row key is a 64-bit hash of (seed, step, stream) folded to 32 bits; each entry is
+    fmix32(key_b ^ fmix32(i + 1)), computed in int32 (vectorizes on CPUs, unlike int64 products). The top 24
+    bits give float32 values (k + 0.5) / 2**24, never 0 or 1.
+    """
     k = keys(seeds, step, stream)
-    idx = torch.arange(n, dtype=torch.int64, device=seeds.device)
-    bits = mix(k[:, None] + (idx[None, :] + 1) * GOLDEN)
-    return (_shr(bits, 11).to(torch.float64) + 0.5) * (1.0 / (1 << 53))
+    key32 = (k ^ _shr(k, 32)).to(torch.int32)  # low 32 bits of the fold (wraps into int32)
+    idx = fmix32(torch.arange(1, n + 1, dtype=torch.int32, device=seeds.device))
+    bits = fmix32(key32[:, None] ^ idx[None, :])
+    return (_shr32(bits, 8).to(torch.float32) + 0.5) * (1.0 / (1 << 24))

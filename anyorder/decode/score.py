@@ -2,7 +2,8 @@
 
 Every score is ``fn(log_probs, u) -> (B, L)`` float32, with
 ``log_probs``: (B, L, V) log-softmax of the model's logits with the [MASK] logit at -inf, and
-``u``: (B, L) float64 uniforms in (0, 1) of the sample's VANILLA stream (see ``rng``).
+``u``: (B, L) float32 uniforms in (0, 1) of the sample's VANILLA stream (see ``rng``); the decoder passes
+None unless the score is ``vanilla`` or a custom function (or the budget is ``binomial``).
 The decoder sets non-candidate positions (fixed, already revealed, outside the current block) to -inf, so a
 score need not look at masks. A user function with the same signature can be passed as ``Plan(score=fn)``.
 
@@ -28,20 +29,30 @@ def vanilla(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 def top_prob(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """c_i = max_j p(x^i = j | x_t)  (Zheng et al. 2023)."""
-    return log_probs.max(dim=-1).values.exp()
+    return log_probs.amax(dim=-1).exp()
 
 
 def top_prob_margin(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """c_i = p_(1) - p_(2), the gap between the two most likely values (paper Sec. 2.6)."""
-    if log_probs.shape[-1] < 2:
-        return log_probs[..., 0].exp()
-    top2 = log_probs.topk(2, dim=-1).values.exp()
-    return top2[..., 0] - top2[..., 1]
+    """c_i = p_(1) - p_(2), the gap between the two most likely values (paper Sec. 2.6); 0 on exact ties."""
+    best = log_probs.amax(dim=-1, keepdim=True)
+    is_max = log_probs == best
+    second = torch.where(is_max, float("-inf"), log_probs).amax(dim=-1)
+    tied = is_max.sum(dim=-1) > 1
+    return torch.where(tied, 0.0, best.squeeze(-1).exp() - second.exp())
 
 
 def entropy(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """c_i = -H(p_i) = sum_j p_j log p_j (0 log 0 = 0); higher means more certain."""
-    return torch.special.xlogy(log_probs.exp(), log_probs.exp()).sum(dim=-1)
+    p = log_probs.exp()
+    return torch.where(p > 0, p * log_probs, 0.0).sum(dim=-1)
+
+
+def first_argmax(log_probs: torch.Tensor) -> torch.Tensor:
+    """argmax over the last dim, ties to the lowest index; built from amax/amin, which stay fast on the
+    strided (value-major) log-prob views the decoder passes (torch's argmax does not)."""
+    vocab = torch.arange(log_probs.shape[-1], device=log_probs.device)
+    is_max = log_probs == log_probs.amax(dim=-1, keepdim=True)
+    return torch.where(is_max, vocab, log_probs.shape[-1]).amin(dim=-1).clamp(max=log_probs.shape[-1] - 1)
 
 
 SCORES = {

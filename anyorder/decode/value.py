@@ -1,8 +1,8 @@
 """Which token to write at a revealed position (paper Sec. 2.5 step (b)).
 
 Every value rule is ``fn(log_probs, u, plan) -> (N,)`` int64 with ``log_probs``: (N, V) log-probabilities of
-the N positions being revealed (the [MASK] entry is -inf, so [MASK] is never produced), ``u``: (N,) float64
-uniforms of the VALUE stream, and ``plan`` for temperature / top_k / top_p. Rows are independent, so a
+the N positions being revealed (the [MASK] entry is -inf, so [MASK] is never produced), ``u``: (N,) float32
+uniforms of the VALUE stream (None for ``argmax``), and ``plan`` for temperature / top_k / top_p. Rows are independent, so a
 sample's values never depend on the other samples in the batch.
 
 Note the paper's caution: the ordering oracles choose *positions*; top-k / top-p here choose *values*.
@@ -32,7 +32,7 @@ def sample(log_probs: torch.Tensor, u: torch.Tensor, plan) -> torch.Tensor:
     if plan.top_p is not None:
         keep &= (probs.cumsum(dim=-1) - probs) < plan.top_p
     cdf = torch.where(keep, probs, 0.0).cumsum(dim=-1)
-    target = (u * cdf[:, -1]).unsqueeze(-1)
+    target = (u.to(torch.float64) * cdf[:, -1]).unsqueeze(-1)
     rank = torch.searchsorted(cdf, target).clamp_(max=probs.shape[-1] - 1)
     return token.gather(-1, rank).squeeze(-1)
 

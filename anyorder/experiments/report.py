@@ -42,7 +42,8 @@ def write_table(rows: Sequence[dict[str, Any]], path_md: str | Path, path_csv: s
     """Write ``rows`` as markdown (``# title``, table, notes) to path_md and as CSV to path_csv; returns the
     markdown text. Parent folders are created."""
     notes_text = notes if isinstance(notes, str) else "\n".join(f"- {n}" for n in notes)
-    parts = [f"# {title}\n" if title else "", markdown_table(rows, float_format), f"\n{notes_text}\n" if notes_text else ""]
+    parts = [f"# {title}\n" if title else "", markdown_table(rows, float_format),
+             f"\n{notes_text}\n" if notes_text else ""]
     text = "\n".join(p for p in parts if p)
     path_md = Path(path_md)
     path_md.parent.mkdir(parents=True, exist_ok=True)

@@ -40,19 +40,30 @@ class SudokuCodec:
 
     @classmethod
     def from_tokenizer(cls, tokenizer, length: int = 81) -> "SudokuCodec":
+        """board81 (81 tokens) or prompt164 (puzzle | [SEP] | response | [EOS], board at offset 82), with
+        digit ids read from the tokenizer's symbols (``anyorder.tasks.sudoku.encode`` layouts)."""
         index = {s: i for i, s in enumerate(tokenizer.symbols)}
         missing = [str(d) for d in range(1, 10) if str(d) not in index]
         if missing:
             raise CheckpointError(f"tokenizer has no symbols for digits {missing}: not a Sudoku model")
-        if length != 81:
-            raise CheckpointError(f"unsupported Sudoku sequence length {length}; this codec reads 81-cell boards")
-        return cls((-1,) + tuple(index[str(d)] for d in range(1, 10)), tokenizer.mask_id, length)
+        if length not in (81, 164):
+            raise CheckpointError(f"unsupported Sudoku sequence length {length}; expected 81 (board81) or "
+                                  "164 (prompt164)")
+        return cls((-1,) + tuple(index[str(d)] for d in range(1, 10)), tokenizer.mask_id, length,
+                   0 if length == 81 else 82)
 
     def encode(self, puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """puzzles (B, 81), 0 = blank -> tokens (B, L) int64, is_fixed (B, L) bool (givens)."""
+        """puzzles (B, 81), 0 = blank -> tokens (B, L) int64, is_fixed (B, L) bool.
+        board81: givens visible and fixed, blanks [MASK]; prompt164: the puzzle is the fixed prompt and the
+        whole 81-cell response is masked (as in the paper's codebase)."""
         p = torch.as_tensor(np.asarray(puzzles, dtype=np.int64))
         lut = torch.tensor([self.mask_id] + list(self.digit_ids[1:]), dtype=torch.int64)
-        return lut[p], p > 0
+        if self.length == 81:
+            return lut[p], p > 0
+        from anyorder.tasks.sudoku.encode import prompt_input
+
+        tokens, is_fixed = prompt_input(np.asarray(puzzles))
+        return torch.as_tensor(tokens), torch.as_tensor(is_fixed)
 
     def grids(self, tokens: torch.Tensor) -> np.ndarray:
         """tokens (B, L) -> (B, 81) int8 digits; any non-digit token (e.g. [MASK]) reads as 0."""
@@ -130,7 +141,7 @@ def decode_puzzles(sm: SudokuModel, puzzles: np.ndarray, plan: Plan, batch_size:
         res = decode(sm.model, tokens.to(device), is_fixed.to(device), plan, sm.codec.mask_id,
                      seeds.to(device), trace=trace)
         grids.append(sm.codec.grids(res.tokens))
-        orders.append(sm.codec.cells(res.order))
+        orders.append(np.where(np.asarray(puzzles[lo:lo + batch_size]) > 0, -1, sm.codec.cells(res.order)))
         nfes.append(res.nfe.cpu().numpy())
         traces = res.trace
         if progress is not None:

@@ -72,3 +72,17 @@ def test_toy_mdm_learns_the_exact_conditionals(tmp_path):
     assert len(kls) == 3 and kls[-1] < kls[0]
     assert kls[-1] < 0.025
 
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    proc = subprocess.Popen(train_cmd(tmp_path, "max_steps=100000", "ckpt_every=0", "log_every=5"), env=ENV)
+    metrics = tmp_path / "toy-mdm" / "metrics.jsonl"
+    deadline = time.time() + 60
+    while not (metrics.exists() and metrics.read_text().strip()) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    loaded = ckpt.load(tmp_path / "toy-mdm")
+    assert 5 <= loaded.step < 100000
+    resumed = ckpt.load_train_state(ckpt.resolve(tmp_path / "toy-mdm"))
+    assert resumed["step"] == loaded.step

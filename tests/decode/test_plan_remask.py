@@ -1,0 +1,55 @@
+"""Plan validation, registries, rng and the Ye et al. re-masking mode."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from anyorder.decode import Plan, decode, rng
+from anyorder.decode.remask import mask_rate
+from anyorder.errors import ConfigError
+
+from decode_fakes import MASK, RowwiseModel, hand_model
+
+
+@pytest.mark.parametrize("field, value, listed", [("score", "low_confidence", "top_prob_margin"),
+                                                  ("budget", "nope", "threshold"), ("value", "greedy", "argmax"),
+                                                  ("noise", "uniform", "gumbel"), ("mode", "x", "remask")])
+def test_unknown_names_list_valid_ones(field, value, listed):
+    with pytest.raises(ConfigError, match=listed):
+        Plan(**{field: value})
+
+
+@pytest.mark.parametrize("kw", [{"steps": 0}, {"temperature": 0}, {"top_p": 1.5}, {"k": -1},
+                                {"mode": "remask", "block_length": 4}])
+def test_invalid_values_raise(kw):
+    with pytest.raises(ConfigError):
+        Plan(**kw)
+
+
+def test_rng_is_batch_invariant_and_uniform():
+    seeds = torch.tensor([5, 9, 5])
+    u = rng.uniform(seeds, 2, rng.VALUE, 1000)
+    assert torch.equal(u[0], u[2]) and not torch.equal(u[0], u[1])
+    assert torch.equal(rng.uniform(seeds[1:2], 2, rng.VALUE, 1000)[0], u[1])
+    big = rng.uniform(torch.arange(200), 0, rng.NOISE, 500)
+    assert 0 < big.min() and big.max() < 1 and abs(big.mean() - 0.5) < 0.01 and abs(big.var() - 1 / 12) < 0.003
+
+
+def test_remask_keeps_target_counts_and_can_remask():
+    plan = Plan(steps=5, mode="remask")
+    res = decode(hand_model(), torch.full((1, 5), MASK), None, plan, MASK, seeds=0, trace=True)
+    # N = 5: unmasked after step j is 5 - floor(5 * (T-1-j)/T) = 1, 2, 3, 4, 5
+    assert [int(t.revealed.sum()) for t in res.trace] == [1, 2, 3, 4, 5]
+    assert res.nfe.tolist() == [5] and res.n_model_calls == 5
+    # static logits: log-prob ranking is top_prob order 2, 4, 0, 1, 3
+    assert res.order[0].tolist() == [2, 3, 0, 4, 1]
+    assert mask_rate(0, 5, "linear") == pytest.approx(0.8) and mask_rate(4, 5, "linear") == 0.0
+
+
+def test_remask_remasks_decoded_tokens_under_noise():
+    model = RowwiseModel(12, 6)
+    plan = Plan(steps=8, mode="remask", noise="gumbel", noise_scale=5.0)
+    res = decode(model, torch.full((16, 12), 5), None, plan, 5, seeds=0, trace=True)
+    was = torch.stack([t.revealed for t in res.trace])  # (T, B, L)
+    assert (was[:-1] & ~was[1:]).any()  # some unmasked position was re-masked later
+    assert not (res.tokens == 5).any() and (res.order >= 0).all()
