@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
     d.add_argument("--steps", type=int, default=50)
+    d.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS),
+                   help="noise on the score (default: %(default)s; see docs/sudoku.md for why not Gumbel 0.5)")
     d.add_argument("--batch-size", type=int, default=256)
     _common(d)
     d.set_defaults(func=cmd_demo)

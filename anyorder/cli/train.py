@@ -36,6 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     e.set_defaults(func=run_eval)
 
+    x = sub.add_parser("export", help="write an inference-only copy of a checkpoint (weights + config)",
+                       description="Copy a checkpoint's model.safetensors (EMA weights if used) and config.json "
+                                   "to DEST, dropping raw weights and optimizer state; hashes are re-verified.")
+    x.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint directory or run directory")
+    x.add_argument("dest", metavar="DEST", help="new directory to create")
+    x.add_argument("--note", help="free-text provenance note stored in config.json")
+    x.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from anyorder.train.checkpoint import export_checkpoint
+
+    print(export_checkpoint(args.checkpoint, args.dest, args.note))
+    return 0
+
 
 def run_train(args: argparse.Namespace) -> int:
     from anyorder.configs import get_config

@@ -71,7 +71,8 @@ def run_demo(args, sm, console: Console | None = None) -> int:
 
     console = console or Console()
     data = ev.load_split("test", args.n)
-    table = Table(title=f"Sudoku test split: {len(data)} puzzles, {args.steps} steps, Gumbel 0.5 annealed "
+    noise = getattr(args, "noise", "none")
+    table = Table(title=f"Sudoku test split: {len(data)} puzzles, {args.steps} steps, noise {noise} "
                         f"({sm.path})")
     for col in ("strategy", "exact %", "valid %", "mean NFE", "time (s)"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
@@ -79,7 +80,7 @@ def run_demo(args, sm, console: Console | None = None) -> int:
     with Progress(console=console, transient=True) as progress:
         for score in PAPER_SCORES:
             task = progress.add_task(score, total=len(data))
-            plan = make(score, "gumbel0.5-annealed", "unmask", args.steps).plan
+            plan = make(score, noise, "unmask", args.steps).plan
             dec = ev.decode_puzzles(sm, data.puzzles, plan, args.batch_size, args.device, args.seed,
                                     progress=lambda k, task=task: progress.update(task, completed=k))
             m = ev.score_grids(dec.grids, data.puzzles, data.solutions)

@@ -306,3 +306,28 @@ def load_train_state(ckpt: Path, config: dict[str, Any] | None = None) -> dict[s
 
 def _get(obj: Any, key: str) -> Any:
     return obj.get(key) if isinstance(obj, dict) else None
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None) -> Path:
+    """Write an inference-only copy of checkpoint ``src`` (a checkpoint or run directory) to ``dst``.
+
+    Keeps ``model.safetensors`` (the EMA weights when the run used EMA) and ``config.json``; drops the raw weights
+    and the optimizer state, so the copy is small enough to ship. Hashes are verified before copying and rewritten
+    for the copy; ``note`` is stored as config["export_note"]. Writing is atomic (temporary sibling + rename).
+    """
+    ckpt = resolve(src)
+    config = read_config(ckpt)
+    build_model(ckpt, config, read_tensors(ckpt, "model.safetensors"), "model.safetensors")
+    dst = Path(dst)
+    if dst.exists():
+        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copyfile(ckpt / "model.safetensors", tmp / "model.safetensors")
+    out = {**config, "files": {"model.safetensors": _sha256(tmp / "model.safetensors")}}
+    if note:
+        out["export_note"] = note
+    (tmp / "config.json").write_text(json.dumps(out, indent=1))
+    os.rename(tmp, dst)
+    return dst

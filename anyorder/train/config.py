@@ -67,6 +67,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model for training
     mixed_precision: str = "no"  # "no" | "bf16" | "fp16" (Accelerate autocast)
     out_dir: str = "runs"  # parent of the run directory
+    init_from: str | None = None  # start from this checkpoint's weights (fine-tuning); optimizer starts fresh
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVE_NAMES:

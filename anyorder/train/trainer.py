@@ -108,6 +108,8 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
         raise ConfigError(f"batch_size={cfg.batch_size} is not divisible by {accelerator.num_processes} processes")
     torch.manual_seed(cfg.seed)
     raw = Transformer(cfg.model)
+    if cfg.init_from:
+        init_weights(raw, cfg.init_from)
     o = cfg.optim
     optimizer = torch.optim.AdamW(param_groups(raw, o.weight_decay), lr=o.lr, betas=o.betas)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -119,6 +121,18 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
     forward = torch.compile(model) if cfg.compile else model
     ema = EMA(raw, cfg.ema) if cfg.ema is not None else None
     return Run(cfg, bundle, accelerator, model, raw, forward, optimizer, scheduler, ema, cfg.run_dir)
+
+
+def init_weights(model: nn.Module, path: str) -> None:
+    """Load the (EMA) weights of checkpoint ``path`` into ``model``; shapes must match (CheckpointError)."""
+    src = ckpt.resolve(Path(path))
+    config = ckpt.read_config(src)
+    weights = ckpt.read_tensors(src, "model.safetensors")
+    ckpt.build_model(src, config, weights, "model.safetensors")  # validates names and shapes
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"{src}: weights do not fit the configured model "
+                              f"(missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]})")
 
 
 def train_step(run: Run, step: int) -> dict[str, float]:
