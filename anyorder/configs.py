@@ -39,6 +39,89 @@ CONFIGS: dict[str, TrainConfig] = {
 }
 
 
+_SUDOKU_DATA = {"train_path": "data/sudoku_train"}  # built by `anyorder data sudoku` (docs/data-format.md)
+_OPT_TOY = OptimConfig(lr=1e-3, warmup_steps=300, min_lr_ratio=0.1, grad_clip=1.0)
+
+
+def _sudoku_mdm(name: str, model: ModelConfig, **fields) -> TrainConfig:
+    return TrainConfig(name=name, task="sudoku", objective="mdm", model=model, **fields)
+
+
+def _sudoku_arm(name: str, order: str, model: ModelConfig, **fields) -> TrainConfig:
+    return TrainConfig(name=name, task="sudoku-arm", objective="ar", model=model,
+                       task_options={**_SUDOKU_DATA, "order": order, "n_eval": 100}, **fields)
+
+
+_ARM_SMALL = ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=256, n_heads=8, causal=True)
+_ARM_SHAH = ModelConfig(vocab_size=1, max_len=1, n_layers=8, d_model=576, n_heads=8, d_mlp=3456, dropout=0.2,
+                        causal=True)
+_ARM_GPU = dict(batch_size=256, max_steps=8000, optim=_OPT_TOY, log_every=100, ckpt_every=2000,
+                keep_checkpoints=1, ema=0.999, mixed_precision="bf16")
+_ARM_PAPER = dict(batch_size=64, max_steps=2 ** 22, log_every=1000, ckpt_every=32768, eval_every=32768,
+                  optim=OptimConfig(lr=2e-4, weight_decay=0.005, warmup_steps=157, min_lr_ratio=0.2),
+                  mixed_precision="bf16")
+
+CONFIGS.update({
+    # The shipped MDM (anyorder/assets/checkpoints/sudoku-mdm): 6 layers x 256, row/column/box position tables
+    # instead of 81 learned positions, the paper's vanilla linear-schedule ELBO, batch 512, EMA. Trained by
+    # scripts/gpu_sudoku.sh on one H200 (SIGINT after a wall-clock budget; the schedule targets 20k steps).
+    "sudoku-mdm-gpu": _sudoku_mdm(
+        "sudoku-mdm", ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=256, n_heads=8),
+        task_options={**_SUDOKU_DATA, "n_eval": 200}, mdm=MDMConfig(sampling="continuous"),
+        optim=OptimConfig(lr=1.5e-3, warmup_steps=300, min_lr_ratio=0.1, grad_clip=1.0), batch_size=512,
+        max_steps=20000, log_every=100, ckpt_every=2000, keep_checkpoints=1, ema=0.999, mixed_precision="bf16"),
+    # What trains well on a 2-core CPU in hours: 0.8M parameters (4 x 128) with structured row/col/box positions;
+    # leaves the log(9) loss plateau within minutes (learned absolute positions stay on it far longer).
+    "sudoku-mdm-cpu": _sudoku_mdm(
+        "sudoku-mdm-cpu", ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4),
+        task_options={**_SUDOKU_DATA, "n_eval": 100}, mdm=MDMConfig(sampling="continuous"),
+        optim=OptimConfig(lr=2e-3, warmup_steps=200, min_lr_ratio=0.1, grad_clip=1.0), batch_size=64,
+        max_steps=100000, log_every=50, eval_every=5000, ckpt_every=1000, keep_checkpoints=2, ema=0.999),
+    # The paper's setup (App. D.2, Ye et al. codebase): 6M GPT-2 (3 x 384, 12 heads, learned absolute positions,
+    # dropout 0.1), 164-token prompt/response layout, lr 1e-3, batch 128, 300 epochs of 1.8M puzzles, and the
+    # codebase's loss (T=20 discrete steps, 'linear' time weight, focal token weight 0.25/1). For GPUs:
+    #   accelerate launch --config_file configs/accelerate/ddp.yaml -m anyorder train sudoku-mdm-paper
+    "sudoku-mdm-paper": _sudoku_mdm(
+        "sudoku-mdm-paper", ModelConfig(vocab_size=1, max_len=1, n_layers=3, d_model=384, n_heads=12,
+                                        dropout=0.1, tie_embeddings=True),
+        task_options={**_SUDOKU_DATA, "layout": "prompt164", "position_ids": "learned", "n_eval": 200},
+        mdm=MDMConfig(sampling="discrete", n_discrete_steps=20, time_weight="linear", token_weight="focal",
+                      normalize="token"),
+        optim=OptimConfig(lr=1e-3, warmup_steps=0, min_lr_ratio=0.0, grad_clip=1.0), batch_size=128,
+        max_steps=4_218_750, log_every=1000, eval_every=50000, ckpt_every=10000, mixed_precision="bf16"),
+    # The same model with the paper's vanilla ELBO (Sec. 2.4) instead of the codebase's reweightings.
+    "sudoku-mdm-paper-elbo": _sudoku_mdm(
+        "sudoku-mdm-paper-elbo", ModelConfig(vocab_size=1, max_len=1, n_layers=3, d_model=384, n_heads=12,
+                                             dropout=0.1, tie_embeddings=True),
+        task_options={**_SUDOKU_DATA, "layout": "prompt164", "position_ids": "learned", "n_eval": 200},
+        mdm=MDMConfig(sampling="continuous"),
+        optim=OptimConfig(lr=1e-3, warmup_steps=0, min_lr_ratio=0.0, grad_clip=1.0), batch_size=128,
+        max_steps=4_218_750, log_every=1000, eval_every=50000, ckpt_every=10000, mixed_precision="bf16"),
+    # The shipped ARMs: 4 x 256 causal, learned positions, Shah et al. triples (243 tokens), trained side by
+    # side with the shipped MDM on the same GPU for the same wall-clock time (scripts/gpu_sudoku.sh).
+    "sudoku-arm-solver-gpu": _sudoku_arm("sudoku-arm-solver", "solver", _ARM_SMALL, **_ARM_GPU),
+    "sudoku-arm-fixed-gpu": _sudoku_arm("sudoku-arm-fixed", "fixed", _ARM_SMALL, **_ARM_GPU),
+    # Shah et al.'s 42M ARM (8 x 576, 8 heads, MLP 3456, dropout 0.2; lr 2e-4, batch 64, 2^22 steps).
+    "sudoku-arm-solver-paper": _sudoku_arm("sudoku-arm-solver-paper", "solver", _ARM_SHAH, **_ARM_PAPER),
+    "sudoku-arm-fixed-paper": _sudoku_arm("sudoku-arm-fixed-paper", "fixed", _ARM_SHAH, **_ARM_PAPER),
+    # A CPU-sized ARM (4 x 128).
+    "sudoku-arm-solver-cpu": _sudoku_arm(
+        "sudoku-arm-solver-cpu", "solver", ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128,
+                                                      n_heads=4, causal=True),
+        batch_size=32, max_steps=100000, optim=OptimConfig(lr=1e-3, warmup_steps=200), ckpt_every=1000),
+})
+
+
+def _lo_presets() -> dict[str, TrainConfig]:
+    # L&O-NAE-SAT (paper Sec. 4.3-4.4): lo-nae-cpu (3 x 96) and lo-nae-19m (SMDM 19M, RoPE, padded to 512)
+    from anyorder.experiments.lo_configs import LO_PRESETS
+
+    return dict(LO_PRESETS)
+
+
+CONFIGS.update(_lo_presets())
+
+
 def get_config(name_or_path: str) -> TrainConfig:
     """The preset ``name_or_path`` or the TrainConfig stored in that JSON file."""
     if name_or_path in CONFIGS:

@@ -4,6 +4,8 @@
 #   ARMs: 4 layers x 256, causal, learned positions, Shah et al. triples, solver order and fixed order.
 # Usage (from the repository root, data/sudoku_train built by `anyorder data sudoku`):
 #   OUT=/some/dir TRAIN_S=330 bash scripts/gpu_sudoku.sh
+# The presets (anyorder/configs.py) equal, field for field, the configs stored with the shipped checkpoints
+# (reports/sudoku-training/*.config.json), which were written by the same runs with explicit overrides.
 # Each run gets SIGINT at TRAIN_S seconds, which makes the trainer save a final checkpoint and exit.
 set -u
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
@@ -13,18 +15,11 @@ DATA=${DATA:-data/sudoku_train}
 PY=${PY:-python3}
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 $PY -c "import torch, numba, accelerate; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-COMMON="mixed_precision=${MP:-bf16} out_dir=$RUNS log_every=100 eval_every=0 ckpt_every=2000 keep_checkpoints=1 ema=0.999"
-timeout -s INT "$TRAIN_S" $PY -m anyorder train toy-mdm name=sudoku-mdm task=sudoku \
-  "task_options={\"train_path\": \"$DATA\", \"n_eval\": 200}" \
-  model.n_layers=6 model.d_model=256 model.n_heads=8 mdm.sampling=continuous \
-  batch_size=512 max_steps=${MDM_STEPS:-20000} optim.lr=1.5e-3 optim.warmup_steps=300 $COMMON --no-progress \
-  > "$OUT/mdm.log" 2>&1 &
+timeout -s INT "$TRAIN_S" $PY -m anyorder train sudoku-mdm-gpu "task_options.train_path=$DATA" \
+  max_steps=${MDM_STEPS:-20000} mixed_precision=${MP:-bf16} out_dir=$RUNS --no-progress > "$OUT/mdm.log" 2>&1 &
 for order in solver fixed; do
-  timeout -s INT "$TRAIN_S" $PY -m anyorder train toy-ar name=sudoku-arm-$order task=sudoku-arm \
-    "task_options={\"train_path\": \"$DATA\", \"order\": \"$order\", \"n_eval\": 100}" \
-    model.n_layers=4 model.d_model=256 model.n_heads=8 \
-    batch_size=256 max_steps=${ARM_STEPS:-8000} optim.lr=1e-3 optim.warmup_steps=300 $COMMON --no-progress \
-    > "$OUT/arm-$order.log" 2>&1 &
+  timeout -s INT "$TRAIN_S" $PY -m anyorder train sudoku-arm-$order-gpu "task_options.train_path=$DATA" \
+    max_steps=${ARM_STEPS:-8000} mixed_precision=${MP:-bf16} out_dir=$RUNS --no-progress > "$OUT/arm-$order.log" 2>&1 &
 done
 wait
 tail -n 3 "$OUT"/*.log

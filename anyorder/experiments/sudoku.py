@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--arm-n", type=int, default=None,
+                   help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
     p.add_argument("--quick", action="store_true", help="paper rows only, n=32, no frontier sweep")
     p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
 
@@ -79,6 +81,8 @@ def run_arms(args, splits: dict) -> dict[str, list[dict]]:
             continue
         model = load(path, device=args.device).model
         for name, data in splits.items():
+            if args.arm_n is not None:
+                data = data.subset(slice(0, args.arm_n))
             for beam in (1, 3):
                 start = time.perf_counter()
                 res = solve_sudoku_arm(model, data.puzzles, data.solutions, data.hardest, beam_width=beam,

@@ -124,15 +124,17 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
 
 
 def init_weights(model: nn.Module, path: str) -> None:
-    """Load the (EMA) weights of checkpoint ``path`` into ``model``; shapes must match (CheckpointError)."""
+    """Load the (EMA) weights of checkpoint ``path`` into ``model``; names and shapes must match (CheckpointError)."""
     src = ckpt.resolve(Path(path))
-    config = ckpt.read_config(src)
+    ckpt.read_config(src)  # verifies the file hashes
     weights = ckpt.read_tensors(src, "model.safetensors")
-    ckpt.build_model(src, config, weights, "model.safetensors")  # validates names and shapes
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f"{src}: weights do not fit the configured model "
-                              f"(missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]})")
+    expected = model.state_dict()
+    bad = sorted(set(expected) ^ set(weights)) + [k for k in expected if k in weights
+                                                    and weights[k].shape != expected[k].shape]
+    if bad:
+        raise CheckpointError(f"{src / 'model.safetensors'}: weights do not fit the configured model "
+                              f"(mismatched names or shapes: {bad[:5]})")
+    model.load_state_dict(weights)
 
 
 def train_step(run: Run, step: int) -> dict[str, float]:
