@@ -17,7 +17,7 @@ import numpy as np
 
 from anyorder.errors import InputError
 
-DEMO_N = 64  # puzzles in `anyorder demo`: ~90 s CPU-bound for 100 with the 6M model on 2 cores, so 64 keeps < 2 min
+DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,15 +15,6 @@ X0 = torch.tensor([[1, 2, 3, 1], [2, 2, 1, 3], [3, 1, 1, 2], [1, 3, 2, 2]])
 FIXED = torch.tensor([[0, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 1], [1, 1, 1, 0]], dtype=torch.bool)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: intra-op threads only add contention on shared CI machines."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def gen(seed=0):
     return torch.Generator().manual_seed(seed)
 

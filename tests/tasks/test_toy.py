@@ -11,15 +11,6 @@ from anyorder.tasks.registry import build_task
 from anyorder.tasks.toy import ToyDistribution, build, build_pi, conditional_kl, random_masks
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: intra-op threads only add contention on shared CI machines."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def dist():
     return ToyDistribution.markov_mixture(length=4, n_symbols=3, n_components=2, concentration=0.5, dist_seed=0)

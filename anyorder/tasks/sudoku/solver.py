@@ -8,16 +8,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from anyorder.tasks.sudoku.candidates import popcount as _popcount
+
 ALL = 0x3FE  # bits 1..9
-
-
-@njit(cache=True)
-def _popcount(m):
-    c = 0
-    while m:
-        m &= m - 1
-        c += 1
-    return c
 
 
 @njit(cache=True)
