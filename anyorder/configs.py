@@ -66,7 +66,7 @@ CONFIGS.update({
     # instead of 81 learned positions, the paper's vanilla linear-schedule ELBO, batch 512, EMA. Trained by
     # scripts/gpu_sudoku.sh on one H200 (SIGINT after a wall-clock budget; the schedule targets 20k steps).
     "sudoku-mdm-gpu": _sudoku_mdm(
-        "sudoku-mdm", ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=256, n_heads=8),
+        "sudoku-mdm-gpu", ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=256, n_heads=8),
         task_options={**_SUDOKU_DATA, "n_eval": 200}, mdm=MDMConfig(sampling="continuous"),
         optim=OptimConfig(lr=1.5e-3, warmup_steps=300, min_lr_ratio=0.1, grad_clip=1.0), batch_size=512,
         max_steps=20000, log_every=100, ckpt_every=2000, keep_checkpoints=1, ema=0.999, mixed_precision="bf16"),
@@ -99,8 +99,8 @@ CONFIGS.update({
         max_steps=4_218_750, log_every=1000, eval_every=50000, ckpt_every=10000, mixed_precision="bf16"),
     # The shipped ARMs: 4 x 256 causal, learned positions, Shah et al. triples (243 tokens), trained side by
     # side with the shipped MDM on the same GPU for the same wall-clock time (scripts/gpu_sudoku.sh).
-    "sudoku-arm-solver-gpu": _sudoku_arm("sudoku-arm-solver", "solver", _ARM_SMALL, **_ARM_GPU),
-    "sudoku-arm-fixed-gpu": _sudoku_arm("sudoku-arm-fixed", "fixed", _ARM_SMALL, **_ARM_GPU),
+    "sudoku-arm-solver-gpu": _sudoku_arm("sudoku-arm-solver-gpu", "solver", _ARM_SMALL, **_ARM_GPU),
+    "sudoku-arm-fixed-gpu": _sudoku_arm("sudoku-arm-fixed-gpu", "fixed", _ARM_SMALL, **_ARM_GPU),
     # Shah et al.'s 42M ARM (8 x 576, 8 heads, MLP 3456, dropout 0.2; lr 2e-4, batch 64, 2^22 steps).
     "sudoku-arm-solver-paper": _sudoku_arm("sudoku-arm-solver-paper", "solver", _ARM_SHAH, **_ARM_PAPER),
     "sudoku-arm-fixed-paper": _sudoku_arm("sudoku-arm-fixed-paper", "fixed", _ARM_SHAH, **_ARM_PAPER),

@@ -4,7 +4,7 @@
 #   ARMs: 4 layers x 256, causal, learned positions, Shah et al. triples, solver order and fixed order.
 # Usage (from the repository root, data/sudoku_train built by `anyorder data sudoku`):
 #   OUT=/some/dir TRAIN_S=330 bash scripts/gpu_sudoku.sh
-# The presets (anyorder/configs.py) equal, field for field, the configs stored with the shipped checkpoints
+# The presets (anyorder/configs.py) equal, field for field except the run name, the configs stored with the shipped checkpoints
 # (reports/sudoku-training/*.config.json), which were written by the same runs with explicit overrides.
 # Each run gets SIGINT at TRAIN_S seconds, which makes the trainer save a final checkpoint and exit.
 set -u
@@ -24,6 +24,6 @@ done
 wait
 tail -n 3 "$OUT"/*.log
 # bring back weights + configs + metrics only (no optimizer state), split into parts the transfer accepts
-cd "$RUNS" && tar cf "$OUT/models.tar" $(for r in sudoku-mdm sudoku-arm-solver sudoku-arm-fixed; do
+cd "$RUNS" && tar cf "$OUT/models.tar" $(for r in sudoku-mdm-gpu sudoku-arm-solver-gpu sudoku-arm-fixed-gpu; do
   c=$(cat $r/checkpoints/latest 2>/dev/null) && echo $r/config.json $r/metrics.jsonl $r/checkpoints/$c/model.safetensors $r/checkpoints/$c/config.json; done)
 cd "$OUT" && split -b 15M models.tar models.tar.part- && rm models.tar && ls -la "$OUT"

@@ -46,6 +46,7 @@ class Plan:
     block_length: int | None = None  # semi-AR blocks (LLaDA); steps are split evenly across blocks
     mode: str = "unmask"  # "unmask" (paper Sec. 2.6) | "remask" (Ye et al. top-k re-masking)
     stop_early: bool = True  # stop when no sample has masked positions left (one sync per step)
+    remask_visible: str = "keep"  # remask mode: "keep" visible tokens + their scores (Mask-Predict) | "repredict"
 
     def __post_init__(self) -> None:
         _check_name("budget", self.budget, BUDGETS)
@@ -64,6 +65,8 @@ class Plan:
         _check(self.factor > 0, f"factor must be > 0, got {self.factor}")
         _check(self.block_length is None or self.block_length >= 1,
                f"block_length must be None or >= 1, got {self.block_length}")
+        _check(self.remask_visible in ("keep", "repredict"),
+               f"unknown remask_visible {self.remask_visible!r}; valid: ['keep', 'repredict']")
         _check(not (self.mode == "remask" and self.block_length is not None),
                "mode='remask' does not support block_length (the Ye et al. decoder has no blocks)")
 

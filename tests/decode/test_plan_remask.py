@@ -53,3 +53,29 @@ def test_remask_remasks_decoded_tokens_under_noise():
     was = torch.stack([t.revealed for t in res.trace])  # (T, B, L)
     assert (was[:-1] & ~was[1:]).any()  # some unmasked position was re-masked later
     assert not (res.tokens == 5).any() and (res.order >= 0).all()
+
+
+class _UntrainedAtVisible:
+    """Puts all mass on the target digit at masked positions and confident garbage (target + 1) at visible ones,
+    like an MDM whose loss never covered visible positions."""
+
+    def __init__(self, target: torch.Tensor, vocab: int):
+        self.target, self.vocab = target, vocab
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        wrong = (self.target + 1) % (self.vocab - 1)
+        want = torch.where(x == self.vocab - 1, self.target, wrong)
+        return torch.nn.functional.one_hot(want, self.vocab).float() * 10
+
+
+@pytest.mark.parametrize("visible, solved", [("keep", True), ("repredict", False)])
+def test_remask_keep_carries_visible_tokens_over(visible, solved):
+    target = torch.tensor([[0, 1, 2, 0, 1, 2, 2, 1]])
+    plan = Plan(steps=4, mode="remask", remask_visible=visible)
+    res = decode(_UntrainedAtVisible(target, 4), torch.full((1, 8), 3), None, plan, 3, seeds=0)
+    assert torch.equal(res.tokens, target) is solved
+
+
+def test_remask_visible_name_is_checked():
+    with pytest.raises(ConfigError, match="repredict"):
+        Plan(mode="remask", remask_visible="overwrite")
