@@ -55,9 +55,24 @@ def first_argmax(log_probs: torch.Tensor) -> torch.Tensor:
     return torch.where(is_max, vocab, log_probs.shape[-1]).amin(dim=-1).clamp(max=log_probs.shape[-1] - 1)
 
 
+def log_top_prob(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """c_i = log max_j p(x^i = j | x_t): the ranking of ``top_prob``, on the log scale on which the Ye et al.
+    codebase adds its Gumbel noise (so noise of a given scale perturbs the ranking differently)."""
+    return log_probs.amax(dim=-1)
+
+
+def log_margin(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """c_i = log p_(1) - log p_(2), the top-2 log-ratio (0 on ties). Not the same ranking as
+    ``top_prob_margin`` (a ratio, not a difference); its range is [0, inf), far wider than log p_(1)."""
+    top2 = log_probs.topk(2, dim=-1).values
+    return (top2[..., 0] - top2[..., 1]).nan_to_num(posinf=torch.finfo(torch.float32).max)
+
+
 SCORES = {
     "vanilla": vanilla,
     "top_prob": top_prob,
     "top_prob_margin": top_prob_margin,
     "entropy": entropy,
+    "log_top_prob": log_top_prob,
+    "log_margin": log_margin,
 }

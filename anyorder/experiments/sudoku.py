@@ -41,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
     p.add_argument("--quick", action="store_true", help="paper rows only, n=32, no frontier sweep")
     p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
+    p.add_argument("--gap-only", action="store_true", help="run only the gap analysis (test split)")
 
 
 def evaluate(sm, data, strategy: st.Strategy, args) -> tuple[dict, "ev.DecodedSplit"]:
@@ -95,12 +96,26 @@ def run_arms(args, splits: dict) -> dict[str, list[dict]]:
     return out
 
 
+def run_gap_only(sm, n: int, args: argparse.Namespace, out: Path, start: float) -> int:
+    """``--gap-only``: the top_prob vs margin analysis on the test split; writes gap/calibration/ties files."""
+    from anyorder.experiments.sudoku_gap import run_gap
+
+    run_gap(sm, ev.load_split("test", n, args.test_split), args, out)
+    config = {k: v for k, v in vars(args).items() if k != "func"}
+    seconds = time.perf_counter() - start
+    (out / "gap_config.json").write_text(json.dumps(dict(config, seconds=seconds, n=n), indent=2, default=str))
+    _log(f"wrote the gap analysis to {out} in {seconds:.0f} s")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n = 32 if args.quick and args.n == 100 else args.n
     sm = ev.load_sudoku_model(args.checkpoint, args.device)
+    if args.gap_only:
+        return run_gap_only(sm, n, args, out, start)
     splits = {"test": ev.load_split("test", n, args.test_split), "hard": ev.load_split("hard", n, args.hard_split)}
     table_rows, decoded = {}, {}
     for split, full in (("test", not args.quick), ("hard", False)):

@@ -2,7 +2,9 @@
 
 ``run_gap`` writes ``gap.md/.csv`` (controlled grid) and ``calibration.md/.csv`` + ``ties.md/.csv``:
 
-1. the grid {top_prob, top_prob_margin} x {Gumbel 0.5 annealed, none} x {unmask, remask}, one factor at a time;
+1. the grid {top_prob, top_prob_margin, log_top_prob, log_margin} x {Gumbel 0.5 annealed, none} x
+   {unmask, remask}, one factor at a time (the log-scale scores rank like their probability-scale versions
+   without noise but react differently to additive noise: the codebase adds its Gumbel noise to log-probs);
    the remasking decoder ranks by the argmax log-probability whatever ``Plan.score`` says, so its two score
    rows are one run (marked ``same_run_as``);
 2. calibration of the model on the test split: expected calibration error (15 equal-width bins) of the max
@@ -21,7 +23,7 @@ from anyorder.experiments import sudoku_eval as ev
 from anyorder.experiments import sudoku_strategies as st
 from anyorder.experiments.sudoku_tables import write_table
 
-GAP_SCORES = ("top_prob", "top_prob_margin")
+GAP_SCORES = ("top_prob", "top_prob_margin", "log_top_prob", "log_margin")
 MASK_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
 

@@ -22,6 +22,8 @@ def _order(plan: Plan, is_fixed=None, seeds=0) -> list[int]:
     ("top_prob", [2, 4, 0, 1, 3]),
     ("top_prob_margin", [2, 4, 1, 3, 0]),
     ("entropy", [2, 0, 4, 1, 3]),
+    ("log_top_prob", [2, 4, 0, 1, 3]),
+    ("log_margin", [2, 4, 1, 3, 0]),
 ])
 def test_one_per_step_order_of_each_score(score, sequence):
     order = _order(Plan(steps=5, budget="fixed", k=1, score=score))
@@ -119,3 +121,18 @@ def test_argmax_values_and_trace():
     assert res.trace[0].scores[0, 2] == pytest.approx(0.9)
     assert res.trace[1].scores[0, 2] == float("-inf")
     assert res.nfe.tolist() == [5] and res.n_model_calls == 5
+
+
+
+def test_log_margin_ranks_by_ratio_not_difference():
+    from decode_fakes import StaticModel
+
+    # position 0: margin .25, log-ratio .54; position 1: margin .235, log-ratio .65
+    probs = torch.tensor([[0.60, 0.35, 0.05], [0.49, 0.255, 0.255]])
+    logits = torch.cat([probs.log(), torch.zeros(2, 1)], dim=1)
+    first = {}
+    for score in ("top_prob_margin", "log_margin"):
+        plan = Plan(steps=2, budget="fixed", k=1, score=score)
+        res = decode(StaticModel(logits), torch.full((1, 2), MASK), None, plan, MASK, seeds=0)
+        first[score] = res.order[0].tolist().index(0)
+    assert first == {"top_prob_margin": 0, "log_margin": 1}
