@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return run_gap_only(sm, n, args, out, start)
     splits = {"test": ev.load_split("test", n, args.test_split), "hard": ev.load_split("hard", n, args.hard_split)}
     table_rows, decoded = {}, {}
-    for split, full in (("test", not args.quick), ("hard", False)):
+    for split, full in (("test", not args.quick), ("hard", not args.quick)):
         strategies = ([st.make(s, "gumbel0.5-annealed", "unmask", args.steps) for s in st.PAPER_SCORES]
                       if args.quick else st.table_strategies(args.steps, full))
         table_rows[split], decoded[split] = run_table(sm, splits[split], strategies, args, split)
