@@ -43,7 +43,7 @@ def _fmt(value: Any) -> str:
         return "–"
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    return str(value).replace("|", "\\|")  # method names contain '|'; escape it inside markdown cells
 
 
 def write_table(rows: Iterable[dict[str, Any]], columns: list[str], path_stem: str | Path,
