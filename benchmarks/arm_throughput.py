@@ -16,9 +16,9 @@ import argparse
 import json
 import platform
 import statistics
-import time
 
 import torch
+from _timing import time_train_steps
 
 from anyorder.models.transformer import count_parameters, paper_config
 from anyorder.objectives.ar import ARConfig
@@ -54,17 +54,7 @@ def measure(name: str, args: argparse.Namespace) -> dict:
                       batch_size=args.batch_size, max_steps=10**6, compile=args.compile,
                       mixed_precision=args.mixed_precision)
     run = trainer.setup(cfg, TaskBundle("bench", TOKENIZER, RandomTriples(0)))
-    sync = torch.cuda.synchronize if run.accelerator.device.type == "cuda" else (lambda: None)
-    for s in range(args.warmup):
-        trainer.train_step(run, s)
-    rates = []
-    for rep in range(args.reps):
-        sync()
-        start = time.perf_counter()
-        for s in range(args.steps):
-            trainer.train_step(run, args.warmup + rep * args.steps + s)
-        sync()
-        rates.append(args.steps * args.batch_size / (time.perf_counter() - start))
+    _, rates = time_train_steps(trainer, run, args.warmup, args.reps, args.steps, args.batch_size)
     sps = statistics.median(rates)
     flops = training_flops_per_token(model_cfg, SEQ_LEN)
     return {"config": name, "device": str(run.accelerator.device), "threads": torch.get_num_threads(),

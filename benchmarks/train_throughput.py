@@ -15,9 +15,9 @@ import json
 import os
 import platform
 import statistics
-import time
 
 import torch
+from _timing import time_train_steps
 
 from anyorder.models.transformer import count_parameters, paper_config
 from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
@@ -47,20 +47,7 @@ def measure(compile_model: bool, args: argparse.Namespace) -> dict:
                       max_steps=10**6, compile=compile_model, mixed_precision=args.mixed_precision)
     bundle = TaskBundle("bench", TOKENIZER, RandomBoards(0))
     run = trainer.setup(cfg, bundle)
-    sync = torch.cuda.synchronize if run.accelerator.device.type == "cuda" else (lambda: None)
-    start = time.perf_counter()
-    for s in range(args.warmup):
-        trainer.train_step(run, s)
-    sync()
-    warmup_s = time.perf_counter() - start
-    rates = []
-    for rep in range(args.reps):
-        sync()
-        start = time.perf_counter()
-        for s in range(args.steps):
-            trainer.train_step(run, args.warmup + rep * args.steps + s)
-        sync()
-        rates.append(args.steps * args.batch_size / (time.perf_counter() - start))
+    warmup_s, rates = time_train_steps(trainer, run, args.warmup, args.reps, args.steps, args.batch_size)
     return {"compile": compile_model, "device": str(run.accelerator.device), "batch_size": args.batch_size,
             "seq_len": SEQ_LEN, "params": count_parameters(model_cfg), "mixed_precision": args.mixed_precision,
             "warmup_s": warmup_s, "samples_per_s": statistics.median(rates), "samples_per_s_all": rates}

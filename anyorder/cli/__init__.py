@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from anyorder.errors import AnyorderError
+
 # module name -> (commands it provides, one-line help shown when the module cannot be imported)
 COMMANDS: dict[str, str] = {
     "anyorder.cli.train": "train / eval: train a model from a named config or JSON file; evaluate a checkpoint",
@@ -18,9 +20,6 @@ COMMANDS: dict[str, str] = {
     "anyorder.cli.sudoku": "solve / demo: solve Sudoku puzzles with the shipped or a given checkpoint",
     "anyorder.cli.reproduce": "reproduce: regenerate a paper table or figure",
 }
-
-
-from anyorder.errors import AnyorderError
 
 
 class CLIError(AnyorderError):
