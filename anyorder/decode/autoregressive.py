@@ -16,6 +16,10 @@ constrained beam ranks sequences by their model likelihood. Two counts are repor
 ``n_invalid_argmax`` = steps at which the unconstrained argmax was not allowed (what an unconstrained decoder
 would have emitted there is invalid), and ``n_dead_end`` = steps at which the constraint allowed nothing;
 there the step falls back to the unconstrained distribution (and the step also counts as invalid).
+
+``greedy_decode`` / ``beam_decode`` adapt both to the decoder registry (``DECODERS["greedy"]``, ``["beam"]``):
+the prompt of each row is its leading run of fixed positions, [MASK] is never emitted, the result is a
+``DecodeResult`` whose order is the generation step of each position (-1 in the prompt).
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from anyorder.errors import InputError
+from anyorder.decode.result import DecodeResult
+from anyorder.errors import ConfigError, InputError
 
 Constraint = Callable[[torch.Tensor, int], torch.Tensor]
 
@@ -159,3 +164,39 @@ def decode_autoregressive(model, tokens: torch.Tensor, n_prompt: torch.Tensor | 
     if beam_width == 1:
         return greedy(model, tokens, n_prompt, constraint, forbid_ids)
     return beam_search(model, tokens, n_prompt, beam_width, constraint, forbid_ids)
+
+
+GREEDY_READS = frozenset()  # Plan fields read by DECODERS["greedy"] (none: argmax of the model, left to right)
+BEAM_READS = frozenset({"beam_width"})
+
+
+def greedy_decode(model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int, seeds: torch.Tensor,
+                  trace: bool = False) -> DecodeResult:
+    """Registry adapter of ``greedy``: the prompt is each row's leading run of fixed positions."""
+    n_prompt = _prompt_lengths(is_fixed, trace, "greedy")
+    return _as_decode_result(greedy(model, tokens, n_prompt, forbid_ids=(mask_id,)), n_prompt)
+
+
+def beam_decode(model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int, seeds: torch.Tensor,
+                trace: bool = False) -> DecodeResult:
+    """Registry adapter of ``beam_search`` with ``plan.beam_width`` beams."""
+    n_prompt = _prompt_lengths(is_fixed, trace, "beam")
+    return _as_decode_result(beam_search(model, tokens, n_prompt, plan.beam_width, forbid_ids=(mask_id,)), n_prompt)
+
+
+def _prompt_lengths(is_fixed: torch.Tensor, trace: bool, name: str) -> torch.Tensor:
+    if trace:
+        raise ConfigError(f"decoder {name!r} records no trace; use mode='unmask' or 'remask' for trace=True")
+    n_prompt = (~is_fixed).long().argmax(dim=1)
+    n_prompt = torch.where(is_fixed.all(dim=1), is_fixed.shape[1], n_prompt)
+    positions = torch.arange(is_fixed.shape[1], device=is_fixed.device)
+    if bool((is_fixed != (positions < n_prompt[:, None])).any()):
+        raise InputError(f"decoder {name!r} generates left to right: the fixed positions must be a prefix")
+    return n_prompt
+
+
+def _as_decode_result(res: ARDecodeResult, n_prompt: torch.Tensor) -> DecodeResult:
+    positions = torch.arange(res.tokens.shape[1], device=res.tokens.device)
+    order = torch.where(positions >= n_prompt[:, None], positions - n_prompt[:, None], -1)
+    nfe = res.tokens.shape[1] - n_prompt
+    return DecodeResult(res.tokens, order, nfe, res.n_model_calls)

@@ -11,6 +11,8 @@ import math
 
 import torch
 
+from anyorder.decode import rng
+
 
 def none(u: torch.Tensor) -> torch.Tensor:
     """No noise."""
@@ -30,6 +32,13 @@ def gaussian(u: torch.Tensor) -> torch.Tensor:
 def noise_scale(scale: float, anneal: bool, step: int, n_steps: int) -> float:
     """The coefficient at 0-based ``step`` of ``n_steps``: ``scale`` or ``scale * (n_steps-1-step)/n_steps``."""
     return scale * (n_steps - 1 - step) / n_steps if anneal else scale
+
+
+def add_noise(scores: torch.Tensor, noise: str, scale: float, seeds: torch.Tensor, step: int) -> torch.Tensor:
+    """scores (B, L) + scale * NOISES[noise](u) with u from the NOISE stream of (seeds, step); float32."""
+    if noise == "none" or scale <= 0:
+        return scores
+    return scores + (scale * NOISES[noise](rng.uniform(seeds, step, rng.NOISE, scores.shape[1]))).to(torch.float32)
 
 
 NOISES = {

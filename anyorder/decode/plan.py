@@ -1,14 +1,15 @@
 """``Plan``: every decoding option in one frozen dataclass (paper Sec. 2.5-2.7).
 
 A plan answers three orthogonal questions per step: how many positions (``budget``), which positions
-(``score`` + optional ``noise``) and which token (``value``). ``mode="remask"`` switches to the Ye et al.
-re-masking decoder (``anyorder.decode.remask``), which uses ``score`` only for noise/values and has its own
-budget rule. Examples::
+(``score`` + optional ``noise``) and which token (``value``). ``mode`` names the decoder
+(``decoders.DECODERS``: unmask, remask, greedy, beam); each decoder reads only some fields, and a plan that sets
+a field its decoder ignores is rejected (``decoders.check_plan``). Examples::
 
     Plan(steps=50, budget="binomial", score="vanilla", value="sample")   # the paper's Algorithm 1, exactly
     Plan(steps=50, score="top_prob_margin", noise="gumbel", noise_scale=0.5, noise_anneal=True)  # puzzles
     Plan(steps=64, budget="threshold", threshold=0.9, score="top_prob")  # Fast-dLLM parallel decoding
     Plan(steps=64, score="top_prob", block_length=32)                   # LLaDA semi-autoregressive blocks
+    Plan(mode="remask", score="log_top_prob", noise="gumbel", noise_scale=0.5, noise_anneal=True)  # Ye et al.
 """
 from __future__ import annotations
 
@@ -16,14 +17,12 @@ from dataclasses import dataclass, fields
 from typing import Callable
 
 from anyorder.decode.budget import BUDGETS
+from anyorder.decode.decoders import DECODERS, check_plan
 from anyorder.decode.noise import NOISES
 from anyorder.decode.score import SCORES
 from anyorder.decode.value import VALUES
 from anyorder.errors import ConfigError
 from anyorder.objectives.schedule import SCHEDULES
-
-MODES = ("unmask", "remask")
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -44,16 +43,17 @@ class Plan:
     threshold: float = 0.9  # budget="threshold": reveal candidates with score >= threshold
     factor: float = 1.0  # budget="factor": accept rank r (0-based) while score >= 1 - factor/(r+2)
     block_length: int | None = None  # semi-AR blocks (LLaDA); steps are split evenly across blocks
-    mode: str = "unmask"  # "unmask" (paper Sec. 2.6) | "remask" (Ye et al. top-k re-masking)
+    mode: str = "unmask"  # DECODERS: unmask (paper Sec. 2.6) | remask (Ye et al.) | greedy | beam (causal models)
     stop_early: bool = True  # stop when no sample has masked positions left (one sync per step)
     remask_visible: str = "keep"  # remask mode: "keep" visible tokens + their scores (Mask-Predict) | "repredict"
+    beam_width: int = 1  # beam mode: beams per row
 
     def __post_init__(self) -> None:
         _check_name("budget", self.budget, BUDGETS)
         _check_name("value", self.value, VALUES)
         _check_name("noise", self.noise, NOISES)
         _check_name("schedule", self.schedule, SCHEDULES)
-        _check_name("mode", self.mode, dict.fromkeys(MODES))
+        _check_name("mode", self.mode, DECODERS)
         if not callable(self.score):
             _check_name("score", self.score, SCORES)
         _check(isinstance(self.steps, int) and self.steps >= 1, f"steps must be an int >= 1, got {self.steps!r}")
@@ -67,8 +67,9 @@ class Plan:
                f"block_length must be None or >= 1, got {self.block_length}")
         _check(self.remask_visible in ("keep", "repredict"),
                f"unknown remask_visible {self.remask_visible!r}; valid: ['keep', 'repredict']")
-        _check(not (self.mode == "remask" and self.block_length is not None),
-               "mode='remask' does not support block_length (the Ye et al. decoder has no blocks)")
+        _check(isinstance(self.beam_width, int) and self.beam_width >= 1,
+               f"beam_width must be an int >= 1, got {self.beam_width!r}")
+        check_plan(self)
 
     @property
     def score_name(self) -> str:

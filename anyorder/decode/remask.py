@@ -5,7 +5,7 @@ time t = T - 1 - j, from T - 1 down to 0, rate = 1 - alpha(t / T) = t / T for th
 
 1. one model call on the current tokens -> log-probs with [MASK] at -inf;
 2. predict a value at EVERY initially maskable position with the value rule (argmax in the codebase);
-3. score = log-prob of that value, + ``noise_scale * rate`` x Gumbel when ``noise_anneal`` (the codebase's
+3. score = ``plan.score`` (the codebase: log-prob of that value = ``log_top_prob``), + ``noise_scale * rate`` x Gumbel when ``noise_anneal`` (the codebase's
    ``stochastic0.5-linear`` is noise="gumbel", noise_scale=0.5, noise_anneal=True), or the unannealed scale;
 4. keep the ``N - floor(N * rate)`` highest-scoring positions unmasked (N = #initially maskable positions of
    the row) and re-mask all the others. Fixed positions are never scored or changed (codebase: score +1000).
@@ -15,8 +15,10 @@ How this differs from unmask-and-keep (``mode="unmask"``, the paper's definition
 - a position that stays unmasked is still overwritten every step with the fresh prediction, so its token may
   change until the end (the codebase scatters x0 into all maskable positions);
 - the budget is not per-step k of the currently masked positions but a target count of unmasked positions,
-  N - floor(N * rate), i.e. the linear/cosine rate of the *initial* maskable count; ``plan.budget``,
-  ``block_length`` and ``score`` are not used (the score is always the log-prob of the chosen value);
+  N - floor(N * rate), i.e. the linear/cosine rate of the *initial* maskable count; ``plan.budget`` (must stay
+  "schedule"), ``k``, ``threshold``, ``factor`` and ``block_length`` are not used, and setting them raises;
+- the score is ``plan.score`` like in unmask mode. The codebase ranks by the log-prob of the chosen value, which
+  with argmax values is ``score="log_top_prob"`` (bit-identical to this decoder before it honoured ``score``);
 - every row runs all T steps (nfe = T for rows with something to decode; no early stop);
 - ``remask_visible``: "repredict" re-predicts and re-scores every maskable position each step, as the codebase
   does; "keep" (default) carries each visible token and the score it had when it was revealed over to the next
@@ -31,16 +33,22 @@ from __future__ import annotations
 import torch
 
 from anyorder.decode import rng
-from anyorder.decode.noise import NOISES
+from anyorder.decode.logprobs import Model, model_log_probs
+from anyorder.decode.noise import add_noise
+from anyorder.decode.rank import finite_scores, rank_descending
+from anyorder.decode.result import DecodeResult, TraceStep
+from anyorder.decode.score import needs_uniforms, score_function
 from anyorder.decode.value import VALUES
 from anyorder.objectives.schedule import SCHEDULES
 
+# the Plan fields this decoder reads; every other field must keep its default (decoders.check_plan)
+READS = frozenset({"steps", "score", "value", "temperature", "top_k", "top_p", "noise", "noise_scale",
+                   "noise_anneal", "schedule", "stop_early", "remask_visible"})
 
-def remask_decode(model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
-                  seeds: torch.Tensor, trace: bool = False):
-    """Ye et al. top-k re-masking decoding. Shapes as in ``decoder.decode``; returns a DecodeResult."""
-    from anyorder.decode.decoder import DecodeResult, model_log_probs
 
+def remask_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
+                  seeds: torch.Tensor, trace: bool = False) -> DecodeResult:
+    """Ye et al. top-k re-masking decoding of validated inputs (shapes as in ``decoder.decode``)."""
     maskable = (tokens == mask_id) & ~is_fixed
     n_maskable = maskable.sum(dim=1)
     active = n_maskable > 0
@@ -71,22 +79,18 @@ def mask_rate(step: int, n_steps: int, schedule: str) -> float:
 def remask_step(log_probs, x, maskable, n_maskable, order, kept, step, plan, seeds, mask_id):
     """One predict / keep-top / re-mask-rest step. ``kept`` (B, L): score of each visible token when revealed.
     Returns (tokens, order, kept, TraceStep)."""
-    from anyorder.decode.decoder import TraceStep, rank_descending
-
     rate = mask_rate(step, plan.steps, plan.schedule)
     u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])[maskable] if plan.value != "argmax" else None
     pred = x.masked_scatter(maskable, VALUES[plan.value](log_probs[maskable], u_value, plan))
-    scores = log_probs.gather(-1, pred.unsqueeze(-1)).squeeze(-1)
+    u = rng.uniform(seeds, step, rng.VANILLA, x.shape[1]) if needs_uniforms(plan.score) else None
+    scores = score_function(plan.score)(log_probs, u).to(torch.float32)
     scale = plan.noise_scale * rate if plan.noise_anneal else plan.noise_scale
-    if plan.noise != "none" and scale > 0:
-        noise = NOISES[plan.noise](rng.uniform(seeds, step, rng.NOISE, x.shape[1]))
-        scores = scores + (scale * noise).to(torch.float32)
-    big = torch.finfo(torch.float32).max
+    scores = add_noise(scores, plan.noise, scale, seeds, step)
     if plan.remask_visible == "keep":
         visible = maskable & (x != mask_id)
         pred = torch.where(visible, x, pred)
         scores = torch.where(visible, kept, scores)
-    scores = torch.where(maskable, scores.nan_to_num(nan=-big, posinf=big, neginf=-big), float("-inf"))
+    scores = torch.where(maskable, finite_scores(scores), float("-inf"))
     keep = n_maskable - torch.floor(n_maskable.to(torch.float64) * rate + 1e-9).to(torch.int64)  # fp slack
     unmasked = maskable & (rank_descending(scores)[1] < keep[:, None])
     newly = unmasked & (x == mask_id)

@@ -19,7 +19,11 @@ Names used elsewhere for the same scores (documented aliases, not separate code)
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
+
+from anyorder.errors import ConfigError
 
 
 def vanilla(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -76,3 +80,17 @@ SCORES = {
     "log_top_prob": log_top_prob,
     "log_margin": log_margin,
 }
+
+
+def score_function(score: str | Callable) -> Callable:
+    """``Plan.score`` as a function: a SCORES name or a custom ``fn(log_probs, u) -> (B, L)``."""
+    if callable(score):
+        return score
+    if score not in SCORES:
+        raise ConfigError(f"unknown score {score!r}; valid: {sorted(SCORES)}")
+    return SCORES[score]
+
+
+def needs_uniforms(score: str | Callable) -> bool:
+    """Whether the score reads the VANILLA-stream uniforms ``u`` (vanilla or a custom function)."""
+    return score == "vanilla" or callable(score)

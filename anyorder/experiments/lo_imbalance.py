@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anyorder.decode.decoder import model_log_probs
+from anyorder.decode.logprobs import model_log_probs
 from anyorder.experiments.lo_configs import MODEL_CONFIGS, lo_train_config
 from anyorder.experiments.lo_table1 import resolve_device
 from anyorder.experiments.report import write_table

@@ -36,7 +36,7 @@ def grid_text(digits: np.ndarray, kind: np.ndarray) -> Text:
 def show_decoding(puzzle: np.ndarray, trace, codec, plan, console: Console | None = None) -> None:
     """Print every step of a single-puzzle trace (``decode(..., trace=True)`` with batch size 1)."""
     console = console or Console()
-    score = "log-prob of the argmax (remask decoder)" if plan.mode == "remask" else plan.score_name
+    score = plan.score_name
     console.print(Text(f"Decoding order: score = {score}, {plan.steps} steps; ", style="bold")
                   + Text("given", GIVEN) + Text(" / ") + Text("revealed this step", NOW) + Text(" / ")
                   + Text("revealed earlier", EARLIER))

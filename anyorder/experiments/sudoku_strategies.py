@@ -2,8 +2,8 @@
 
 A ``Strategy`` is a named ``Plan`` plus the labels the tables print. Noise settings: "gumbel0.5-annealed" is
 the Ye et al. codebase default ``stochastic0.5-linear`` (Gumbel, coefficient 0.5, annealed linearly to 0),
-"none" is the plain oracle. The remasking decoder (``mode="remask"``) ignores ``Plan.score``: its score is the
-log-probability of the argmax (the Ye et al. top-k decoder), so it contributes one row per noise setting.
+"none" is the plain oracle. The remasking decoder (``mode="remask"``) contributes one row per noise setting, with
+the Ye et al. top-k decoder's score: the log-probability of the argmax (``score="log_top_prob"``).
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ class Strategy:
     @property
     def labels(self) -> dict:
         p = self.plan
-        score = "top_prob" if p.mode == "remask" else p.score_name  # remask ranks by log-prob of the argmax
+        codebase = p.mode == "remask" and p.score == "log_top_prob"  # Ye et al.: log-prob of the argmax
+        score = "top_prob" if codebase else p.score_name
         extra = {"threshold": p.threshold} if p.budget == "threshold" else (
             {"factor": p.factor} if p.budget == "factor" else {})
         return {"method": self.name, "model": "mdm", "score": score, "noise": self.noise, "mode": p.mode,
@@ -41,7 +42,7 @@ def make(score: str, noise: str, mode: str = "unmask", steps: int = 50, **plan_f
     plan = Plan(steps=steps, score=score, value="argmax", mode=mode, **NOISE_SETTINGS[noise], **plan_fields)
     budget = plan_fields.get("budget", "schedule")
     suffix = {"threshold": f" tau={plan.threshold}", "factor": f" f={plan.factor}"}.get(budget, "")
-    head = "remask (Ye top-k)" if mode == "remask" else score
+    head = ("remask (Ye top-k)" if score == "log_top_prob" else f"remask {score}") if mode == "remask" else score
     return Strategy(f"MDM {head} | {noise} | {mode} | {budget}{suffix} | T={steps}", plan, noise)
 
 
@@ -50,7 +51,7 @@ def table_strategies(steps: int, full: bool = True) -> list[Strategy]:
     ``full=False`` (hard split, --quick): paper noise only."""
     noises = list(NOISE_SETTINGS) if full else ["gumbel0.5-annealed"]
     rows = [make(s, n, "unmask", steps) for n in noises for s in ALL_SCORES]
-    return rows + [make("top_prob", n, "remask", steps) for n in noises]
+    return rows + [make("log_top_prob", n, "remask", steps) for n in noises]
 
 
 def frontier_strategies(step_sweep=(5, 10, 20, 50, 81), taus=(0.5, 0.7, 0.9, 0.99),

@@ -108,3 +108,28 @@ def test_bad_inputs_raise(model):
         greedy(model, prompts(2), 0)
     with pytest.raises(InputError):
         beam_search(model, prompts(2), 1, width=0)
+
+
+@pytest.mark.parametrize("mode, width", [("greedy", 1), ("beam", 3)])
+def test_registry_decoders_match_the_functions(model, mode, width):
+    from anyorder.decode import Plan, decode
+
+    tokens = prompts(5)
+    n_prompt = torch.tensor([1, 2, 3, 1, 4])
+    is_fixed = torch.arange(L) < n_prompt[:, None]
+    plan = Plan(mode=mode, beam_width=width)
+    res = decode(model, tokens, is_fixed, plan, mask_id=V - 1, seeds=0)
+    ref = decode_autoregressive(model, tokens, n_prompt, width, forbid_ids=(V - 1,))
+    assert torch.equal(res.tokens, ref.tokens) and res.n_model_calls == ref.n_model_calls
+    assert res.order[0].tolist() == [-1, 0, 1, 2, 3, 4, 5] and res.nfe.tolist() == (L - n_prompt).tolist()
+
+
+def test_registry_ar_decoders_need_a_prefix_prompt(model):
+    from anyorder.decode import Plan, decode
+    from anyorder.errors import ConfigError
+
+    tokens = prompts(1)
+    with pytest.raises(InputError, match="prefix"):
+        decode(model, tokens, torch.tensor([[True, False, True] + [False] * (L - 3)]), Plan(mode="greedy"), V - 1)
+    with pytest.raises(ConfigError, match="trace"):
+        decode(model, tokens, torch.arange(L)[None] < 2, Plan(mode="greedy"), V - 1, trace=True)

@@ -19,11 +19,30 @@ def test_unknown_names_list_valid_ones(field, value, listed):
         Plan(**{field: value})
 
 
-@pytest.mark.parametrize("kw", [{"steps": 0}, {"temperature": 0}, {"top_p": 1.5}, {"k": -1},
-                                {"mode": "remask", "block_length": 4}])
+@pytest.mark.parametrize("kw", [{"steps": 0}, {"temperature": 0}, {"top_p": 1.5}, {"k": -1}, {"beam_width": 0}])
 def test_invalid_values_raise(kw):
     with pytest.raises(ConfigError):
         Plan(**kw)
+
+
+@pytest.mark.parametrize("kw, named", [({"mode": "remask", "block_length": 4}, "block_length=4"),
+                                       ({"mode": "remask", "budget": "threshold"}, "budget='threshold'"),
+                                       ({"mode": "greedy", "value": "sample"}, "value='sample'"),
+                                       ({"mode": "beam", "score": "top_prob"}, "score='top_prob'"),
+                                       ({"mode": "unmask", "beam_width": 3}, "beam_width=3")])
+def test_fields_a_decoder_ignores_raise(kw, named):
+    with pytest.raises(ConfigError, match=f"does not use {named}.*reads only"):
+        Plan(**kw)
+
+
+@pytest.mark.parametrize("score", ["top_prob_margin", "entropy", "vanilla", "log_margin"])
+def test_remask_honours_score(score):
+    model = RowwiseModel(12, 6)
+    x = torch.full((8, 12), 5)
+    base = decode(model, x, None, Plan(steps=6, mode="remask", score="log_top_prob"), 5, seeds=0, trace=True)
+    res = decode(model, x, None, Plan(steps=6, mode="remask", score=score), 5, seeds=0, trace=True)
+    assert not (res.tokens == 5).any()
+    assert any(not torch.equal(a.scores, b.scores) for a, b in zip(base.trace, res.trace))
 
 
 def test_rng_is_batch_invariant_and_uniform():
@@ -36,7 +55,7 @@ def test_rng_is_batch_invariant_and_uniform():
 
 
 def test_remask_keeps_target_counts_and_can_remask():
-    plan = Plan(steps=5, mode="remask")
+    plan = Plan(steps=5, mode="remask", score="log_top_prob")  # the Ye et al. codebase's ranking
     res = decode(hand_model(), torch.full((1, 5), MASK), None, plan, MASK, seeds=0, trace=True)
     # N = 5: unmasked after step j is 5 - floor(5 * (T-1-j)/T) = 1, 2, 3, 4, 5
     assert [int(t.revealed.sum()) for t in res.trace] == [1, 2, 3, 4, 5]

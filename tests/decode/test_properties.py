@@ -22,7 +22,7 @@ def problems(draw):
     tokens = torch.randint(0, MASK, (batch, length), generator=g)
     tokens = torch.where(is_fixed, tokens, MASK)
     mode = draw(st.sampled_from(["unmask", "unmask", "remask"]))
-    plan = Plan(
+    fields = dict(
         steps=draw(st.integers(1, 14)),
         budget=draw(st.sampled_from(sorted(BUDGETS))),
         score=draw(st.sampled_from(sorted(SCORES))),
@@ -36,6 +36,9 @@ def problems(draw):
         top_k=draw(st.sampled_from([None, 1, 3])),
         mode=mode,
     )
+    if mode == "remask":  # fields the remask decoder does not read must stay at their defaults
+        fields = {k: v for k, v in fields.items() if k not in ("budget", "k", "threshold")}
+    plan = Plan(**fields)
     seeds = torch.randint(0, 2**62, (batch,), generator=g)
     return tokens, is_fixed, plan, seeds, RowwiseModel(length, V, seed % 97)
 

@@ -1,0 +1,34 @@
+"""What every decoder returns: ``DecodeResult`` (one per batch) and, on request, one ``TraceStep`` per step."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """What one step did. Shapes (B, L) unless noted; rows that did nothing have k = 0."""
+
+    step: int  # 0-based step index
+    k: torch.Tensor  # (B,) int64 positions revealed (unmask) / kept unmasked (remask) this step
+    revealed: torch.Tensor  # bool: positions revealed this step (remask: unmasked after this step)
+    values: torch.Tensor  # int64: tokens written at ``revealed`` positions, -1 elsewhere
+    scores: torch.Tensor  # float32: the (noised) scores used for ranking, -inf for non-candidates
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """Output of ``decode``.
+
+    tokens: (B, L) int64 final tokens. order: (B, L) int64 step at which each position was revealed
+    (-1 = fixed or given; remask mode: the last step at which it became unmasked). nfe: (B,) int64 model
+    evaluations during which the sample still had work to do. n_model_calls: total model calls (each on the
+    whole batch). trace: one ``TraceStep`` per step when requested, else None.
+    """
+
+    tokens: torch.Tensor
+    order: torch.Tensor
+    nfe: torch.Tensor
+    n_model_calls: int
+    trace: list[TraceStep] | None = None
