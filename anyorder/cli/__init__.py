@@ -43,9 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """``parser.parse_args`` that also accepts KEY=VALUE plan items after options (argparse hands out
+    positionals in one chunk, so ``decode CKPT --input f steps=5`` would otherwise be rejected)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not hasattr(args, "plan") or any(e.startswith("-") or "=" not in e for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.plan = list(args.plan) + extra
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

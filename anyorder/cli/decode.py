@@ -5,6 +5,9 @@ symbol is one character (whitespace ignored), otherwise whitespace-separated sym
 positions to fill; every other position is fixed. Prints one decoded line per input line (and its reveal
 order with --show-order), then a summary with the NFE. Lines are decoded in batches of equal length; each
 line's seed depends only on --seed and its line number, so results do not depend on --batch-size.
+The decoding plan is given as KEY=VALUE (every ``Plan`` field; see --help) or with the older flags.
+
+    anyorder decode CHECKPOINT --input masked.txt score=top_prob_margin steps=50 mode=remask
 """
 from __future__ import annotations
 
@@ -13,43 +16,22 @@ import sys
 
 import torch
 
-from anyorder.decode import BUDGETS, NOISES, SCORES, VALUES, Plan, decode
+from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
+from anyorder.decode import Plan, decode
 from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("decode", help="fill masked token lines with a checkpoint",
-                       description=__doc__.splitlines()[0])
+    p = sub.add_parser("decode", help="fill masked token lines with a checkpoint", description=__doc__)
     p.add_argument("checkpoint", help="checkpoint or run directory")
     p.add_argument("--input", default="-", help="input file, '-' for stdin (default)")
     p.add_argument("--output", default=None, help="write decoded lines here instead of stdout")
-    p.add_argument("--strategy", default="top_prob_margin", choices=sorted(SCORES), help="ordering score")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--budget", default="schedule", choices=sorted(BUDGETS))
-    p.add_argument("--k", type=int, default=1, help="positions per step for --budget fixed")
-    p.add_argument("--threshold", type=float, default=0.9)
-    p.add_argument("--factor", type=float, default=1.0)
-    p.add_argument("--value", default="argmax", choices=sorted(VALUES))
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--noise", default="none", choices=sorted(NOISES))
-    p.add_argument("--noise-scale", type=float, default=0.0)
-    p.add_argument("--anneal", action="store_true", help="anneal the noise linearly to 0")
-    p.add_argument("--block-length", type=int, default=None)
-    p.add_argument("--mode", default="unmask", choices=["unmask", "remask"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--show-order", action="store_true", help="also print the step at which each token appeared")
+    add_plan_arguments(p)
     p.set_defaults(func=run)
-
-
-def plan_from_args(args: argparse.Namespace) -> Plan:
-    return Plan(steps=args.steps, budget=args.budget, score=args.strategy, value=args.value,
-                temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, noise=args.noise,
-                noise_scale=args.noise_scale, noise_anneal=args.anneal, k=args.k, threshold=args.threshold,
-                factor=args.factor, block_length=args.block_length, mode=args.mode)
 
 
 def parse_lines(lines: list[str], tokenizer, max_len: int) -> list[list[int]]:

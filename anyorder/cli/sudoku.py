@@ -2,6 +2,7 @@
 
     anyorder solve 530070000600195000098000060800060003400803001700020006060000280000419005000080079
     anyorder solve --file puzzles.txt --output solutions.txt --strategy top_prob_margin --steps 50
+    anyorder solve PUZZLE score=entropy mode=remask noise=gumbel0.5-annealed   # any Plan field as KEY=VALUE
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
     anyorder demo --n 100                 # vanilla vs top_prob vs top_prob_margin on the shipped test split
 
@@ -15,33 +16,25 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.errors import InputError
 
 DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anyorder.decode import SCORES
-    from anyorder.experiments.sudoku_strategies import NOISE_SETTINGS
-
-    p = sub.add_parser("solve", help="solve Sudoku puzzles with an MDM", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("solve", help="solve Sudoku puzzles with an MDM", description=__doc__)
     p.add_argument("puzzle", nargs="?", help="81 cells (digits, 0 or . for blanks; whitespace/9x9 layout ok)")
     p.add_argument("--file", help="read puzzles from this file, one per line (blank lines and # comments skipped)")
     p.add_argument("--output", help="with --file: write one 81-digit solution per line here")
-    p.add_argument("--strategy", default="top_prob_margin", choices=sorted(SCORES), help="score (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s)")
-    p.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS), help="noise on the score")
-    p.add_argument("--mode", default="unmask", choices=["unmask", "remask"], help="decoder (default: %(default)s)")
+    add_plan_arguments(p)
     _common(p)
     p.add_argument("--show", action="store_true", help="display the decoding order step by step")
     p.set_defaults(func=cmd_solve)
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
-    d.add_argument("--steps", type=int, default=50)
-    d.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS),
-                   help="noise on the score (default: %(default)s; see docs/sudoku.md for why not Gumbel 0.5)")
     d.add_argument("--batch-size", type=int, default=256)
+    add_plan_arguments(d)  # score is set per row (vanilla, top_prob, top_prob_margin); noise: see docs/sudoku.md
     _common(d)
     d.set_defaults(func=cmd_demo)
 
@@ -100,11 +93,12 @@ def format_grid(grid: np.ndarray) -> str:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from anyorder.experiments.sudoku_eval import decode_puzzles, score_grids
-    from anyorder.experiments.sudoku_strategies import make
 
+    if args.puzzle is not None and "=" in args.puzzle:  # `solve --file F score=x`: argparse took it as PUZZLE
+        args.plan, args.puzzle = [args.puzzle] + list(args.plan), None
+    plan = plan_from_args(args)
     puzzles, labels = read_puzzles(args)
     sm = load_model(args.checkpoint, args.device)
-    plan = make(args.strategy, args.noise, args.mode, args.steps).plan
     if args.show:
         from anyorder.experiments.sudoku_show import show_decoding
 
@@ -140,4 +134,4 @@ def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str]) -> in
 def cmd_demo(args: argparse.Namespace) -> int:
     from anyorder.experiments.sudoku_show import run_demo
 
-    return run_demo(args, load_model(args.checkpoint, args.device))
+    return run_demo(args, load_model(args.checkpoint, args.device), plan=plan_from_args(args))

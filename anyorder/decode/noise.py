@@ -41,6 +41,12 @@ def add_noise(scores: torch.Tensor, noise: str, scale: float, seeds: torch.Tenso
     return scores + (scale * NOISES[noise](rng.uniform(seeds, step, rng.NOISE, scores.shape[1]))).to(torch.float32)
 
 
+# named noise settings (Plan fields): "gumbel0.5-annealed" is the Ye et al. codebase's ``stochastic0.5-linear``
+NOISE_PRESETS = {
+    "gumbel0.5-annealed": dict(noise="gumbel", noise_scale=0.5, noise_anneal=True),
+    "none": dict(noise="none", noise_scale=0.0, noise_anneal=False),
+}
+
 NOISES = {
     "none": none,
     "gumbel": gumbel,

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.decode import Plan
 from anyorder.experiments import sudoku_eval as ev
 from anyorder.experiments import sudoku_report as rep
 from anyorder.experiments import sudoku_strategies as st
 from anyorder.experiments.sudoku_tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
+from anyorder.options import parse_overrides, replace_checked
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -42,11 +44,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="paper rows only, n=32, no frontier sweep")
     p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
     p.add_argument("--gap-only", action="store_true", help="run only the gap analysis (test split)")
+    p.add_argument("plan", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="decoding Plan fields applied on top of every MDM row (as in `anyorder decode --help`), "
+                        "e.g. value=sample temperature=0.5; recorded in config.json")
 
 
 def evaluate(sm, data, strategy: st.Strategy, args) -> tuple[dict, "ev.DecodedSplit"]:
     """Decode ``data`` with one strategy -> (table row, decoded)."""
-    dec = ev.decode_puzzles(sm, data.puzzles, strategy.plan, args.batch_size, args.device, args.seed)
+    plan = replace_checked(strategy.plan, parse_overrides(Plan, getattr(args, "plan", [])))
+    dec = ev.decode_puzzles(sm, data.puzzles, plan, args.batch_size, args.device, args.seed)
     m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
     row = dict(strategy.labels, n=len(data), exact_pct=100 * m["exact"].mean(), valid_pct=100 * m["valid"].mean(),
                cell_pct=100 * m["cell"].mean(), mean_nfe=float(dec.nfe.mean()), seconds=dec.seconds)

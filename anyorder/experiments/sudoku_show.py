@@ -7,12 +7,16 @@ revealed cells with their (noised) scores. ``run_demo`` compares vanilla / top_p
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
+
+from anyorder.decode import Plan
+from anyorder.decode.noise import NOISE_PRESETS
 
 GIVEN, NOW, EARLIER, MASKED = "bold white", "bold black on green", "cyan", "dim"
 
@@ -64,15 +68,17 @@ def torch_where(mask, values, fill: int):
     return torch.where(mask, values, torch.full_like(values, fill))
 
 
-def run_demo(args, sm, console: Console | None = None) -> int:
-    """Decode the first ``args.n`` shipped test puzzles with the paper's three oracles; print the table."""
+def run_demo(args, sm, console: Console | None = None, plan: Plan = Plan()) -> int:
+    """Decode the first ``args.n`` shipped test puzzles with the paper's three oracles (``plan`` with each score);
+    print the table."""
     from anyorder.experiments import sudoku_eval as ev
-    from anyorder.experiments.sudoku_strategies import PAPER_SCORES, make
+    from anyorder.experiments.sudoku_strategies import PAPER_SCORES
 
     console = console or Console()
     data = ev.load_split("test", args.n)
-    noise = getattr(args, "noise", "none")
-    table = Table(title=f"Sudoku test split: {len(data)} puzzles, {args.steps} steps, noise {noise} "
+    noise = next((name for name, kw in NOISE_PRESETS.items() if all(getattr(plan, k) == v for k, v in kw.items())),
+                 f"{plan.noise} x {plan.noise_scale}" + (" annealed" if plan.noise_anneal else ""))
+    table = Table(title=f"Sudoku test split: {len(data)} puzzles, {plan.steps} steps, noise {noise} "
                         f"({sm.path})")
     for col in ("strategy", "exact %", "valid %", "mean NFE", "time (s)"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
@@ -80,8 +86,7 @@ def run_demo(args, sm, console: Console | None = None) -> int:
     with Progress(console=console, transient=True) as progress:
         for score in PAPER_SCORES:
             task = progress.add_task(score, total=len(data))
-            plan = make(score, noise, "unmask", args.steps).plan
-            dec = ev.decode_puzzles(sm, data.puzzles, plan, args.batch_size, args.device, args.seed,
+            dec = ev.decode_puzzles(sm, data.puzzles, replace(plan, score=score), args.batch_size, args.device, args.seed,
                                     progress=lambda k, task=task: progress.update(task, completed=k))
             m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
             table.add_row(score, f"{100 * m['exact'].mean():.1f}", f"{100 * m['valid'].mean():.1f}",

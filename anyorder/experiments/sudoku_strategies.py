@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from anyorder.decode import Plan
+from anyorder.decode.noise import NOISE_PRESETS
 
 PAPER_SCORES = ("vanilla", "top_prob", "top_prob_margin")
 ALL_SCORES = PAPER_SCORES + ("entropy",)
-NOISE_SETTINGS = {
-    "gumbel0.5-annealed": dict(noise="gumbel", noise_scale=0.5, noise_anneal=True),
-    "none": dict(noise="none", noise_scale=0.0, noise_anneal=False),
-}
+NOISE_SETTINGS = NOISE_PRESETS  # the table's noise rows
 
 
 @dataclass(frozen=True)

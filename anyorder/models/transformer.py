@@ -46,6 +46,12 @@ class ModelConfig:
     bias: bool = True  # biases in linear layers and LayerNorm
     tie_embeddings: bool = False  # LM head shares the token-embedding matrix
 
+    def override_changes(self, name: str, value) -> dict:
+        """``options.apply_overrides`` hook: changing only d_model keeps the derived d_mlp = 4 * d_model."""
+        if name == "d_model" and self.d_mlp == 4 * self.d_model:
+            return {name: value, "d_mlp": None}
+        return {name: value}
+
     def __post_init__(self) -> None:
         tables = tuple(tuple(int(v) for v in t) for t in self.position_tables)
         object.__setattr__(self, "position_tables", tables)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,10 @@ from anyorder.errors import ConfigError
 from anyorder.models.transformer import ModelConfig
 from anyorder.objectives.ar import ARConfig
 from anyorder.objectives.mdm import MDMConfig
+from anyorder.options import apply_overrides, from_dict, to_dict
+
+__all__ = ["OptimConfig", "TrainConfig", "resolve_model", "apply_overrides", "from_dict", "to_dict", "save_json",
+           "load_json"]
 
 OBJECTIVE_NAMES = ("mdm", "ar")
 MIXED_PRECISION = ("no", "bf16", "fp16")
@@ -90,107 +92,8 @@ class TrainConfig:
 
 def resolve_model(cfg: TrainConfig, model_fields: dict[str, Any]) -> TrainConfig:
     """Merge the ModelConfig fields a task forces (TaskBundle.model_fields) into ``cfg.model``."""
-    model = _build(ModelConfig, {**to_dict(cfg.model), **model_fields}, "model")
+    model = from_dict(ModelConfig, {**to_dict(cfg.model), **model_fields}, "model")
     return dataclasses.replace(cfg, model=model)
-
-
-# ----------------------------------------------------------------------------------------------- overrides
-
-
-def apply_overrides(cfg: Any, overrides: list[str]) -> Any:
-    """Return ``cfg`` with each ``"a.b.c=value"`` applied; values are coerced to the field's type.
-
-    Keys inside a dict field (e.g. ``task_options.n_train=1000``) take JSON values, falling back to the raw
-    string. Unknown keys raise ConfigError listing the valid fields at that level.
-    """
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override {item!r} is not of the form KEY=VALUE")
-        cfg = _set_path(cfg, key.strip().split("."), raw, key)
-    return cfg
-
-
-def _set_path(obj: Any, path: list[str], raw: str, full: str) -> Any:
-    head, rest = path[0], path[1:]
-    if isinstance(obj, dict):
-        if rest:
-            inner = obj.get(head, {})
-            if not isinstance(inner, dict):
-                raise ConfigError(f"{full}: {head!r} is not a mapping")
-            return {**obj, head: _set_path(inner, rest, raw, full)}
-        return {**obj, head: _json_or_str(raw)}
-    if not dataclasses.is_dataclass(obj):
-        raise ConfigError(f"{full}: cannot set a field inside a {type(obj).__name__}")
-    hints = _hints(type(obj))
-    if head not in hints:
-        raise ConfigError(f"unknown config key {full!r}: {head!r} is not one of {sorted(hints)}")
-    current = getattr(obj, head)
-    if rest:
-        return _replace(obj, head, _set_path(current, rest, raw, full))
-    return _replace(obj, head, _coerce_str(raw, hints[head], full))
-
-
-def _replace(obj: Any, name: str, value: Any) -> Any:
-    changes = {name: value}
-    if isinstance(obj, ModelConfig) and name == "d_model" and obj.d_mlp == 4 * obj.d_model:
-        changes["d_mlp"] = None  # keep the derived default d_mlp = 4 * d_model when only the width changes
-    try:
-        return dataclasses.replace(obj, **changes)
-    except (TypeError, ValueError) as e:
-        if isinstance(e, ConfigError):
-            raise
-        raise ConfigError(f"invalid value for {name}: {e}") from e
-
-
-def _json_or_str(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
-def _coerce_str(raw: str, tp: Any, key: str) -> Any:
-    """Parse the command-line string ``raw`` as a value of type ``tp``."""
-    text = raw.strip()
-    args = typing.get_args(tp)
-    if _is_optional(tp):
-        if text.lower() in ("none", "null"):
-            return None
-        tp = next(a for a in args if a is not type(None))
-    try:
-        if tp is bool:
-            low = text.lower()
-            if low in ("true", "1", "yes", "on"):
-                return True
-            if low in ("false", "0", "no", "off"):
-                return False
-            raise ValueError("expected true/false")
-        if tp is int:
-            number = float(text)
-            if not number.is_integer():
-                raise ValueError("expected an integer")
-            return int(number)
-        if tp is float:
-            return float(text)
-        if tp is str:
-            return raw
-        return _coerce_json(json.loads(text), tp, key)
-    except (ValueError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{key}={raw!r}: cannot parse as {_type_name(tp)} ({e})") from e
-
-
-# ------------------------------------------------------------------------------------------ dict / JSON
-
-
-def to_dict(cfg: Any) -> dict[str, Any]:
-    """A JSON-able dict of a (nested) config dataclass; tuples become lists."""
-    return json.loads(json.dumps(dataclasses.asdict(cfg)))
-
-
-def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Build ``cls`` (a config dataclass) from ``to_dict`` output; unknown keys raise ConfigError."""
-    return _build(cls, data, cls.__name__)
 
 
 def save_json(cfg: Any, path: str | Path) -> None:
@@ -205,59 +108,3 @@ def load_json(path: str | Path, cls: type = TrainConfig) -> Any:
     return from_dict(cls, data)
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
-    hints = _hints(cls)
-    unknown = sorted(set(data) - set(hints))
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {unknown}; valid: {sorted(hints)}")
-    kwargs = {k: _coerce_json(v, hints[k], f"{where}.{k}") for k, v in data.items()}
-    try:
-        return cls(**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"{where}: {e}") from e
-
-
-def _coerce_json(value: Any, tp: Any, where: str) -> Any:
-    """Convert a JSON value to ``tp``: lists -> tuples, dicts -> dataclasses, ints -> floats."""
-    if tp is Any:
-        return value
-    if _is_optional(tp):
-        if value is None:
-            return None
-        tp = next(a for a in typing.get_args(tp) if a is not type(None))
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        return value
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, where)
-    if origin is tuple or tp is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce_json(v, args[0], where) for v in value)
-        if args and len(args) != len(value):
-            raise ConfigError(f"{where}: expected {len(args)} items, got {value!r}")
-        return tuple(_coerce_json(v, a, where) for v, a in zip(value, args or [Any] * len(value)))
-    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if tp is int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    expected = origin or tp
-    if isinstance(expected, type) and not isinstance(value, expected):
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
-    return value
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
-
-
-def _is_optional(tp: Any) -> bool:
-    return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))

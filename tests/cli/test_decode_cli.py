@@ -58,3 +58,34 @@ def test_cli_end_to_end(tmp_path, capsys):
     src.write_text("1_3\n12x\n")
     assert main(["decode", str(path), "--input", str(src)]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+def test_plan_key_values_flags_and_presets_build_one_plan():
+    from anyorder.cli import build_parser, parse_args
+    from anyorder.cli.plan_args import plan_from_args
+
+    args = parse_args(build_parser(), ["decode", "ck", "--strategy", "top_prob", "--noise", "gumbel0.5-annealed",
+                                      "steps=7", "mode=remask", "remask_visible=repredict"])
+    assert plan_from_args(args) == Plan(score="top_prob", noise="gumbel", noise_scale=0.5, noise_anneal=True,
+                                        steps=7, mode="remask", remask_visible="repredict")
+    args = parse_args(build_parser(), ["decode", "ck", "beam_width=3", "mode=beam", "score=top_prob_margin"])
+    assert plan_from_args(args) == Plan(mode="beam", beam_width=3)  # order of KEY=VALUE items does not matter
+
+
+@pytest.mark.parametrize("argv, message", [(["stepz=3"], "unknown key 'stepz'; valid: .*'steps'"),
+                                           (["mode=remask", "budget=threshold"], "does not use budget"),
+                                           (["score=nope"], "valid: .*top_prob_margin"),
+                                           (["steps=x"], "cannot parse as int")])
+def test_plan_errors_exit_2_with_valid_names(tmp_path, capsys, argv, message):
+    import re
+
+    assert main(["decode", str(tmp_path), *argv]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_help_lists_every_plan_field_and_registry(capsys):
+    with pytest.raises(SystemExit):
+        main(["decode", "--help"])
+    out = capsys.readouterr().out
+    assert all(f"  {name}=" in out for name in Plan.field_names())
+    assert "top_prob_margin" in out and "remask" in out and "threshold" in out

@@ -69,3 +69,15 @@ def test_show_prints_steps(fake, capsys):
 def test_missing_checkpoint_is_a_clear_error(capsys, tmp_path):
     assert main(["solve", PUZZLE, "--checkpoint", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_solve_takes_plan_key_values_after_the_puzzle_or_file(fake, tmp_path, capsys):
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "score=top_prob", "steps=10", "mode=remask"]) == 0
+    capsys.readouterr()
+    f = tmp_path / "p.txt"
+    f.write_text(PUZZLE + "\n")
+    assert main(["solve", "--file", str(f), "score=entropy", "--noise", "gumbel0.5-annealed"]) == 0
+    assert capsys.readouterr().out.strip() == SOLUTION
+    assert main(["solve", PUZZLE, "scor=top_prob"]) == 2
+    assert "unknown key 'scor'" in capsys.readouterr().err
