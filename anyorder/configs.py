@@ -2,7 +2,8 @@
 
 Each preset is a frozen ``TrainConfig``; the comment above it says what it is for. Model fields that the task
 forces (vocab_size, max_len, position_tables) are left at placeholders and filled in by ``fit``.
-Add a preset by adding an entry to ``CONFIGS``; ``get_config`` also accepts a path to a config JSON (e.g. the
+This module is the one home of presets (the L&O experiments' configs included). Add a preset by adding an entry
+to ``CONFIGS``; ``get_config`` also accepts a path to a config JSON (e.g. the
 ``config.json`` of an earlier run).
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from anyorder.errors import ConfigError
-from anyorder.models.transformer import ModelConfig
+from anyorder.models.transformer import ModelConfig, paper_config
 from anyorder.objectives.ar import ARConfig
 from anyorder.objectives.mdm import MDMConfig
 from anyorder.train.config import OptimConfig, TrainConfig, load_json
@@ -112,14 +113,57 @@ CONFIGS.update({
 })
 
 
-def _lo_presets() -> dict[str, TrainConfig]:
-    # L&O-NAE-SAT (paper Sec. 4.3-4.4): lo-nae-cpu (3 x 96) and lo-nae-19m (SMDM 19M, RoPE, padded to 512)
-    from anyorder.experiments.lo_configs import LO_PRESETS
+# ------------------------------------------------------------------------------------------------ L&O
+# L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Two model sizes:
+# - cpu: a small bidirectional transformer (3 layers, width 96), no padding (L = N + P), so that five
+#   distributions train and decode in minutes on a laptop CPU;
+# - paper: SMDM 19M with RoPE (8 layers, d 384, 6 heads, SwiGLU 1536, RMSNorm, no bias), sequences padded
+#   with the value 2 to 512 (paper App. C.2.1), AdamW (0.9, 0.95), weight decay 0.1, cosine lr 4e-4 -> 4e-5.
+# ``lo_train_config`` builds one distribution's config (used by the L&O experiments); presets lo-nae-cpu, lo-nae-19m.
 
-    return dict(LO_PRESETS)
+LO_MODEL_CONFIGS = ("cpu", "paper")
 
 
-CONFIGS.update(_lo_presets())
+def lo_model(config: str) -> ModelConfig:
+    """Model of a named size; vocab_size/max_len are placeholders that the task overrides."""
+    if config == "cpu":
+        return ModelConfig(vocab_size=4, max_len=300, n_layers=3, d_model=96, n_heads=4, mlp="gelu",
+                           norm="layernorm", positions="learned")
+    if config == "paper":
+        return paper_config("smdm-19m", vocab_size=4, max_len=512)
+    raise ConfigError(f"unknown L&O model config {config!r}; valid: {list(LO_MODEL_CONFIGS)}")
+
+
+def lo_task_options(n: int, p: int, config: str, dist_seed: int = 0) -> dict:
+    """NAE-SAT options: identity permutation, distinct random triples fixed by ``dist_seed``."""
+    return {"kind": "nae_sat", "N": n, "P": p, "dist_seed": dist_seed,
+            "pad_to": 512 if config == "paper" else None}
+
+
+def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, batch_size: int | None = None,
+                    lr: float | None = None, seed: int = 0, dist_seed: int = 0, out_dir: str = "runs",
+                    name: str | None = None, mixed_precision: str = "no") -> TrainConfig:
+    """A TrainConfig for one L&O-NAE-SAT distribution (fresh samples every batch)."""
+    model = lo_model(config)
+    if config == "paper":
+        optim = OptimConfig(lr=lr or 4e-4, weight_decay=0.1, betas=(0.9, 0.95), warmup_steps=min(100, max_steps // 10),
+                            min_lr_ratio=0.1)
+        batch = batch_size or 256
+    else:
+        optim = OptimConfig(lr=lr or 2e-3, weight_decay=0.0, betas=(0.9, 0.95), warmup_steps=min(20, max_steps // 10),
+                            min_lr_ratio=0.1)
+        batch = batch_size or 64
+    return TrainConfig(name=name or f"lo-nae-{config}-N{n}-P{p}", task="lo",
+                       task_options=lo_task_options(n, p, config, dist_seed), objective="mdm", model=model,
+                       mdm=MDMConfig(), optim=optim, batch_size=batch, max_steps=max_steps, seed=seed,
+                       log_every=max(1, min(50, max_steps // 5)), eval_every=0, ckpt_every=0, keep_checkpoints=2,
+                       out_dir=out_dir, mixed_precision=mixed_precision)
+
+
+CONFIGS.update({
+    "lo-nae-cpu": lo_train_config(20, 280, "cpu", max_steps=300, name="lo-nae-cpu"),
+    "lo-nae-19m": lo_train_config(20, 280, "paper", max_steps=2000, name="lo-nae-19m", mixed_precision="bf16"),
+})
 
 
 def get_config(name_or_path: str) -> TrainConfig:

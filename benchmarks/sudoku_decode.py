@@ -9,6 +9,7 @@ import json
 
 from anyorder.experiments import sudoku_eval as ev
 from anyorder.experiments import sudoku_strategies as st
+from anyorder.tasks.sudoku.dataset import shipped
 
 
 def strategies(steps: int) -> list[st.Strategy]:
@@ -29,12 +30,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     sm = ev.load_sudoku_model(args.checkpoint, args.device)
-    data = ev.load_split("test", args.n)
+    data = shipped("test", args.n)
     ev.decode_puzzles(sm, data.puzzles[:8], strategies(2)[0].plan, 8, args.device)  # warm-up
     results = []
     for s in strategies(args.steps):
         dec = ev.decode_puzzles(sm, data.puzzles, s.plan, args.batch_size, args.device)
-        exact = ev.score_grids(dec.grids, data.puzzles, data.solutions)["exact"].mean()
+        exact = per_puzzle(dec.grids, data.puzzles, data.solutions)["exact"].mean()
         r = {"strategy": s.name, "puzzles_per_s": len(data) / dec.seconds, "mean_nfe": float(dec.nfe.mean()),
              "exact_pct": 100 * float(exact), "seconds": dec.seconds, "n": len(data), "device": args.device}
         results.append(r)

@@ -18,6 +18,10 @@ import numpy as np
 
 from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.errors import InputError
+from anyorder.experiments.sudoku_eval import decode_puzzles, load_sudoku_model
+from anyorder.experiments.sudoku_show import run_demo, show_decoding
+from anyorder.tasks.sudoku.metrics import per_puzzle
+from anyorder.tasks.sudoku.parse import parse_puzzle
 
 DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
 
@@ -47,15 +51,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def load_model(checkpoint, device):
     """The Sudoku MDM (``sudoku_eval.SudokuModel``); tests replace this to inject a fake model."""
-    from anyorder.experiments.sudoku_eval import load_sudoku_model
-
     return load_sudoku_model(checkpoint, device)
 
 
 def read_puzzles(args) -> tuple[np.ndarray, list[str]]:
     """Parse the positional puzzle or --file (one per line). Errors name the line. Returns (N, 81), labels."""
-    from anyorder.tasks.sudoku.parse import parse_puzzle
-
     if (args.puzzle is None) == (args.file is None):
         raise InputError("give exactly one of PUZZLE or --file")
     if args.output and not args.file:
@@ -92,16 +92,12 @@ def format_grid(grid: np.ndarray) -> str:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from anyorder.experiments.sudoku_eval import decode_puzzles, score_grids
-
     if args.puzzle is not None and "=" in args.puzzle:  # `solve --file F score=x`: argparse took it as PUZZLE
         args.plan, args.puzzle = [args.puzzle] + list(args.plan), None
     plan = plan_from_args(args)
     puzzles, labels = read_puzzles(args)
     sm = load_model(args.checkpoint, args.device)
     if args.show:
-        from anyorder.experiments.sudoku_show import show_decoding
-
         dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
         show_decoding(puzzles[0], trace, sm.codec, plan)
         decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1)]
@@ -109,7 +105,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         grids = np.concatenate([d.grids for d in decs])
     else:
         grids = decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids
-    valid = score_grids(grids, puzzles, None)["valid"]
+    valid = per_puzzle(grids, puzzles, None)["valid"]
     return _report(args, grids, valid, labels)
 
 
@@ -132,6 +128,4 @@ def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str]) -> in
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from anyorder.experiments.sudoku_show import run_demo
-
     return run_demo(args, load_model(args.checkpoint, args.device), plan=plan_from_args(args))

@@ -11,6 +11,16 @@ import argparse
 import json
 import os
 
+import torch
+
+from anyorder.configs import get_config
+from anyorder.errors import ConfigError
+from anyorder.evaluation.tasks import evaluate_all, evaluate_task
+from anyorder.tasks.registry import build_task
+from anyorder.train.checkpoint import export_checkpoint, load
+from anyorder.train.config import apply_overrides
+from anyorder.train.trainer import fit
+
 
 # task name -> the task option that sets the number of evaluation examples (``--n``); default "n_eval"
 EVAL_SIZE_OPTIONS: dict[str, str] = {"lo": "eval_samples", "toy": "eval_masks"}
@@ -46,21 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from anyorder.train.checkpoint import export_checkpoint
-
     print(export_checkpoint(args.checkpoint, args.dest, args.note))
     return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from anyorder.configs import get_config
-    from anyorder.train.config import apply_overrides
-    from anyorder.train.trainer import fit
-
     cfg = apply_overrides(get_config(args.config), args.overrides)
     if args.out_dir:
         cfg = apply_overrides(cfg, [f"out_dir={args.out_dir}"])
-    run_dir = fit(cfg, resume=args.resume, progress=not args.no_progress)
+    run_dir = fit(cfg, resume=args.resume, progress=not args.no_progress, evaluator=evaluate_task)
     if int(os.environ.get("RANK", "0")) == 0:  # once, also under `accelerate launch`
         print(f"run directory: {run_dir}")
     return 0
@@ -78,12 +82,6 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def evaluate_checkpoint(path: str, n: int | None = None, device: str | None = None) -> dict[str, float]:
     """Load ``path``, rebuild its task (``n`` evaluation examples when given) and return the task's metrics."""
-    import torch
-
-    from anyorder.errors import ConfigError
-    from anyorder.tasks.registry import build_task
-    from anyorder.train.checkpoint import load
-
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load(path, device=device)
     options = dict(loaded.task.get("options") or {})
@@ -93,7 +91,7 @@ def evaluate_checkpoint(path: str, n: int | None = None, device: str | None = No
         options[EVAL_SIZE_OPTIONS.get(loaded.task["name"], "n_eval")] = n
     seed = int((loaded.config.get("train") or {}).get("seed", 0))
     bundle = build_task(loaded.task["name"], options, seed)
-    if bundle.evaluate is None:
+    if bundle.evaluate is None and bundle.evaluation is None:
         raise ConfigError(f"task {loaded.task['name']!r} has no evaluation")
     with torch.no_grad():
-        return {k: float(v) for k, v in bundle.evaluate(loaded.model, loaded.step).items()}
+        return evaluate_all(loaded.model, bundle, loaded.step)

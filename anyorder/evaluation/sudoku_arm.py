@@ -26,6 +26,7 @@ import torch
 
 from anyorder.decode.autoregressive import decode_autoregressive
 from anyorder.errors import ConfigError, InputError
+from anyorder.evaluation.tasks import model_device
 from anyorder.tasks.sudoku import encode
 from anyorder.tasks.sudoku.metrics import summarize
 
@@ -111,15 +112,9 @@ class SudokuARMResult:
     metrics: dict[str, float]
 
 
-def _device(model) -> torch.device:
-    params = getattr(model, "parameters", None)
-    first = next(params(), None) if params is not None else None
-    return first.device if first is not None else torch.device("cpu")
-
-
 def _decode_chunk(model, puzzles: np.ndarray, beam_width: int, constrain: str) -> tuple[torch.Tensor, torch.Tensor]:
     tokens, n_prompt = arm_prompt(puzzles)
-    dev = _device(model)
+    dev = model_device(model)
     constraint = triple_constraint if constrain == "format" else None
     res = decode_autoregressive(model, tokens.to(dev), n_prompt.to(dev), beam_width, constraint, forbid_ids=(PAD,))
     return res.tokens, res.n_invalid_argmax

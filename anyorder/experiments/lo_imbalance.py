@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from anyorder.decode.logprobs import model_log_probs
-from anyorder.experiments.lo_configs import MODEL_CONFIGS, lo_train_config
+from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.experiments.lo_table1 import resolve_device
 from anyorder.experiments.report import write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task
@@ -27,7 +27,7 @@ from anyorder.train.trainer import fit
 
 @dataclass(frozen=True)
 class ImbalanceConfig:
-    config: str = "cpu"                    # model preset (lo_configs.MODEL_CONFIGS)
+    config: str = "cpu"                    # model preset (configs.LO_MODEL_CONFIGS)
     n: int = 20                            # latents N
     p: int = 280                           # observations P
     steps_short: int = 100                 # the "briefly trained" model (paper: 2e3)
@@ -140,7 +140,7 @@ def reproduce(cfg: ImbalanceConfig, out: str | Path) -> list[dict]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", choices=MODEL_CONFIGS, default="cpu", help="model preset (default: %(default)s)")
+    parser.add_argument("--config", choices=LO_MODEL_CONFIGS, default="cpu", help="model preset (default: %(default)s)")
     parser.add_argument("--steps-short", type=int, default=100, help="steps of the briefly trained model")
     parser.add_argument("--steps-long", type=int, default=300, help="total steps of the proxy")
     parser.add_argument("--batch-size", type=int, default=None)

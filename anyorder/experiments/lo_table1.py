@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from anyorder.decode import Plan, decode
-from anyorder.experiments.lo_configs import MODEL_CONFIGS, lo_train_config
+from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.experiments.report import write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task
 from anyorder.train.checkpoint import load
@@ -29,7 +29,7 @@ INFERENCE = {"vanilla": "vanilla", "adaptive": "top_prob_margin"}
 
 @dataclass(frozen=True)
 class Table1Config:
-    config: str = "cpu"                                   # model/optimiser preset (lo_configs.MODEL_CONFIGS)
+    config: str = "cpu"                                   # model/optimiser preset (configs.LO_MODEL_CONFIGS)
     pairs: tuple[tuple[int, int], ...] = tuple(PAPER_TABLE1)  # (N, P) distributions
     steps_train: int = 100                                # optimizer steps per distribution
     batch_size: int | None = None                         # training batch (None: preset default)
@@ -139,7 +139,7 @@ def _write(rows: list[dict], cfg: Table1Config, out: Path) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", choices=MODEL_CONFIGS, default="cpu", help="model preset (default: %(default)s)")
+    parser.add_argument("--config", choices=LO_MODEL_CONFIGS, default="cpu", help="model preset (default: %(default)s)")
     parser.add_argument("--steps-train", type=int, default=100, help="training steps per distribution")
     parser.add_argument("--batch-size", type=int, default=32, help="training batch (default: %(default)s)")
     parser.add_argument("--n-samples", type=int, default=200, help="samples per inference method")

@@ -21,11 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from anyorder.decode import Plan
+from anyorder.evaluation.sudoku_arm import solve_sudoku_arm
 from anyorder.experiments import sudoku_eval as ev
 from anyorder.experiments import sudoku_report as rep
 from anyorder.experiments import sudoku_strategies as st
+from anyorder.experiments.sudoku_gap import run_gap
 from anyorder.experiments.sudoku_tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
 from anyorder.options import parse_overrides, replace_checked
+from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.metrics import per_puzzle
+from anyorder.train.checkpoint import load
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,7 +58,7 @@ def evaluate(sm, data, strategy: st.Strategy, args) -> tuple[dict, "ev.DecodedSp
     """Decode ``data`` with one strategy -> (table row, decoded)."""
     plan = replace_checked(strategy.plan, parse_overrides(Plan, getattr(args, "plan", [])))
     dec = ev.decode_puzzles(sm, data.puzzles, plan, args.batch_size, args.device, args.seed)
-    m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
+    m = per_puzzle(dec.grids, data.puzzles, data.solutions)
     row = dict(strategy.labels, n=len(data), exact_pct=100 * m["exact"].mean(), valid_pct=100 * m["valid"].mean(),
                cell_pct=100 * m["cell"].mean(), mean_nfe=float(dec.nfe.mean()), seconds=dec.seconds)
     row["_exact"] = m["exact"]
@@ -80,9 +85,6 @@ def run_arms(args, splits: dict) -> dict[str, list[dict]]:
     arms = {"solver": args.arm_solver, "fixed": args.arm_fixed}
     if not any(arms.values()):
         return out
-    from anyorder.evaluation.sudoku_arm import solve_sudoku_arm
-    from anyorder.train.checkpoint import load
-
     for order, path in arms.items():
         if path is None:
             continue
@@ -104,9 +106,7 @@ def run_arms(args, splits: dict) -> dict[str, list[dict]]:
 
 def run_gap_only(sm, n: int, args: argparse.Namespace, out: Path, start: float) -> int:
     """``--gap-only``: the top_prob vs margin analysis on the test split; writes gap/calibration/ties files."""
-    from anyorder.experiments.sudoku_gap import run_gap
-
-    run_gap(sm, ev.load_split("test", n, args.test_split), args, out)
+    run_gap(sm, shipped("test", n, args.test_split), args, out)
     config = {k: v for k, v in vars(args).items() if k != "func"}
     seconds = time.perf_counter() - start
     (out / "gap_config.json").write_text(json.dumps(dict(config, seconds=seconds, n=n), indent=2, default=str))
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     sm = ev.load_sudoku_model(args.checkpoint, args.device)
     if args.gap_only:
         return run_gap_only(sm, n, args, out, start)
-    splits = {"test": ev.load_split("test", n, args.test_split), "hard": ev.load_split("hard", n, args.hard_split)}
+    splits = {"test": shipped("test", n, args.test_split), "hard": shipped("hard", n, args.hard_split)}
     table_rows, decoded = {}, {}
     for split, full in (("test", not args.quick), ("hard", not args.quick)):
         strategies = ([st.make(s, "gumbel0.5-annealed", "unmask", args.steps) for s in st.PAPER_SCORES]
@@ -135,9 +135,7 @@ def run(args: argparse.Namespace) -> int:
         rep.write_orders(sm, splits["test"], decoded["test"], args, out, evaluate)
     rep.write_breakdowns(table_rows, splits, out)
     if args.gap:
-        from anyorder.experiments.sudoku_gap import run_gap
-
-        run_gap(sm, splits["test"], args, out)
+            run_gap(sm, splits["test"], args, out)
     seconds = time.perf_counter() - start
     for split, stem, title in (("test", "table2", "Table 2: Sudoku test split"),
                                ("hard", "table5", "Table 5: hard Sudoku split")):

@@ -3,9 +3,8 @@
 Pieces shared by ``anyorder reproduce sudoku``, ``anyorder solve`` and ``anyorder demo``:
 - ``SudokuCodec``: puzzles (B, 81) digits <-> model tokens (B, L) + is_fixed, and positions -> cells;
 - ``load_sudoku_model``: the shipped (or a given) MDM checkpoint, with a clear error when it is missing;
-- ``load_split``: the shipped test / hard splits;
 - ``decode_puzzles``: batched decoding with timing, returning grids, per-cell reveal order and NFE;
-- ``score_grids``: exact / valid / cell accuracy per puzzle.
+(the shipped splits are ``tasks.sudoku.dataset.shipped``; per-puzzle metrics ``tasks.sudoku.metrics.per_puzzle``).
 """
 from __future__ import annotations
 
@@ -18,11 +17,11 @@ import numpy as np
 import torch
 
 from anyorder.decode import Plan, decode
-from anyorder.errors import CheckpointError, InputError
+from anyorder.errors import CheckpointError
+from anyorder.tasks.sudoku.encode import prompt_input
+from anyorder.train.checkpoint import load
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEFAULT_CHECKPOINT = ASSETS / "checkpoints" / "sudoku-mdm"
-SPLIT_DIR = ASSETS / "sudoku"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "sudoku-mdm"
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,6 @@ class SudokuCodec:
         lut = torch.tensor([self.mask_id] + list(self.digit_ids[1:]), dtype=torch.int64)
         if self.length == 81:
             return lut[p], p > 0
-        from anyorder.tasks.sudoku.encode import prompt_input
-
         tokens, is_fixed = prompt_input(np.asarray(puzzles))
         return torch.as_tensor(tokens), torch.as_tensor(is_fixed)
 
@@ -90,8 +87,6 @@ class SudokuModel:
 
 def load_sudoku_model(path: str | Path | None = None, device: str = "cpu") -> SudokuModel:
     """Load an MDM Sudoku checkpoint (default: the shipped one at ``DEFAULT_CHECKPOINT``)."""
-    from anyorder.train.checkpoint import load
-
     path = Path(path) if path is not None else DEFAULT_CHECKPOINT
     if not path.exists():
         hint = (" (the shipped Sudoku checkpoint is not installed; train one with `anyorder train sudoku-mdm-cpu` "
@@ -102,18 +97,6 @@ def load_sudoku_model(path: str | Path | None = None, device: str = "cpu") -> Su
         raise CheckpointError(f"{path}: objective {loaded.config.get('objective')!r} is not an MDM")
     codec = SudokuCodec.from_tokenizer(loaded.tokenizer, loaded.model.cfg.max_len)
     return SudokuModel(loaded.model, codec, loaded.config, str(path))
-
-
-def load_split(name: str, n: int | None = None, path: str | Path | None = None):
-    """The shipped split ``name`` ("test" | "hard") as a ``tasks.sudoku.dataset.SudokuData``, first n puzzles."""
-    from anyorder.tasks.sudoku.dataset import load
-
-    candidates = [Path(path)] if path else [SPLIT_DIR / f"{name}.npz", SPLIT_DIR / name]
-    for p in candidates:
-        if p.exists():
-            data = load(p)
-            return data.subset(slice(0, n)) if n is not None else data
-    raise InputError(f"Sudoku split {name!r} not found (looked for {', '.join(map(str, candidates))})")
 
 
 @dataclass(frozen=True)
@@ -149,20 +132,3 @@ def decode_puzzles(sm: SudokuModel, puzzles: np.ndarray, plan: Plan, batch_size:
     out = DecodedSplit(np.concatenate(grids), np.concatenate(orders), np.concatenate(nfes),
                        time.perf_counter() - start)
     return (out, traces) if trace else out
-
-
-def score_grids(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Per-puzzle metrics: exact (all 81 cells equal the solution), valid (every row, column and box a
-    permutation of 1-9 and every given kept), cell (fraction of blanks equal to the solution)."""
-    from anyorder.tasks.sudoku.board import is_complete_valid
-
-    grids, puzzles = np.asarray(grids), np.asarray(puzzles)
-    given = puzzles > 0
-    valid = is_complete_valid(grids) & ((grids == puzzles) | ~given).all(1)
-    if solutions is None:
-        return {"valid": valid}
-    solutions = np.asarray(solutions)
-    blanks = ~given
-    right = (grids == solutions) & blanks
-    return {"exact": (grids == solutions).all(1), "valid": valid,
-            "cell": right.sum(1) / np.maximum(blanks.sum(1), 1)}

@@ -22,6 +22,7 @@ import torch
 from anyorder.experiments import sudoku_eval as ev
 from anyorder.experiments import sudoku_strategies as st
 from anyorder.experiments.sudoku_tables import write_table
+from anyorder.tasks.sudoku.metrics import per_puzzle
 
 GAP_SCORES = ("top_prob", "top_prob_margin", "log_top_prob", "log_margin")
 MASK_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
@@ -34,7 +35,7 @@ def grid_rows(sm, data, args) -> list[dict]:
             for score in GAP_SCORES:
                 s = st.make(score, noise, mode, args.steps)
                 dec = ev.decode_puzzles(sm, data.puzzles, s.plan, args.batch_size, args.device, args.seed)
-                m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
+                m = per_puzzle(dec.grids, data.puzzles, data.solutions)
                 row = dict(s.labels, score=score, n=len(data), exact_pct=100 * m["exact"].mean(),
                            cell_pct=100 * m["cell"].mean(), mean_nfe=float(dec.nfe.mean()))
                 rows.append(row)

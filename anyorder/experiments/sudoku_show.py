@@ -17,6 +17,10 @@ from rich.text import Text
 
 from anyorder.decode import Plan
 from anyorder.decode.noise import NOISE_PRESETS
+from anyorder.experiments import sudoku_eval as ev
+from anyorder.experiments.sudoku_strategies import PAPER_SCORES
+from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.metrics import per_puzzle
 
 GIVEN, NOW, EARLIER, MASKED = "bold white", "bold black on green", "cyan", "dim"
 
@@ -71,11 +75,8 @@ def torch_where(mask, values, fill: int):
 def run_demo(args, sm, console: Console | None = None, plan: Plan = Plan()) -> int:
     """Decode the first ``args.n`` shipped test puzzles with the paper's three oracles (``plan`` with each score);
     print the table."""
-    from anyorder.experiments import sudoku_eval as ev
-    from anyorder.experiments.sudoku_strategies import PAPER_SCORES
-
     console = console or Console()
-    data = ev.load_split("test", args.n)
+    data = shipped("test", args.n)
     noise = next((name for name, kw in NOISE_PRESETS.items() if all(getattr(plan, k) == v for k, v in kw.items())),
                  f"{plan.noise} x {plan.noise_scale}" + (" annealed" if plan.noise_anneal else ""))
     table = Table(title=f"Sudoku test split: {len(data)} puzzles, {plan.steps} steps, noise {noise} "
@@ -88,7 +89,7 @@ def run_demo(args, sm, console: Console | None = None, plan: Plan = Plan()) -> i
             task = progress.add_task(score, total=len(data))
             dec = ev.decode_puzzles(sm, data.puzzles, replace(plan, score=score), args.batch_size, args.device, args.seed,
                                     progress=lambda k, task=task: progress.update(task, completed=k))
-            m = ev.score_grids(dec.grids, data.puzzles, data.solutions)
+            m = per_puzzle(dec.grids, data.puzzles, data.solutions)
             table.add_row(score, f"{100 * m['exact'].mean():.1f}", f"{100 * m['valid'].mean():.1f}",
                           f"{dec.nfe.mean():.1f}", f"{dec.seconds:.1f}")
     console.print(table)

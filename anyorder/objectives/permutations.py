@@ -15,14 +15,12 @@ revealed position is predicted too (a causal model cannot predict the token at i
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Callable
 
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.tasks.base import TaskBundle
 
 
 def _transpositions(length: int, n_swaps: int, generator: torch.Generator) -> torch.Tensor:
@@ -123,36 +121,3 @@ def permute_batch(x0: torch.Tensor, is_fixed: torch.Tensor, perm: torch.Tensor, 
 def permuted_source(source, perm: torch.Tensor, bos_id: int) -> PermutedSource:
     """Wrap an MDM source into a pi-learner's ARM source (see ``PermutedSource``)."""
     return PermutedSource(source, perm, bos_id)
-
-
-def permute_bundle(bundle: TaskBundle, family: str, perm_seed: int) -> TaskBundle:
-    """A pi-learner task built from an MDM ``TaskBundle``: ARM source along ``make_permutation(family, L, seed)``.
-
-    The [MASK] token serves as BOS (it is already in the vocabulary and means "nothing revealed yet").
-    ``model_fields["max_len"]`` grows by one and ``causal=True`` is forced; extra position tables are dropped because a pi-learner uses
-    learned absolute positions of the *permuted* sequence only (App. C.1: no RoPE, no structural ids).
-    ``metadata["permutation"]`` (list of L ints), ``["family"]``, ``["perm_seed"]`` and ``["base_task"]`` go
-    into the checkpoint. The base task's periodic ``evaluate`` callback is dropped (it expects an MDM).
-    """
-    length = int(bundle.model_fields["max_len"])
-    perm = make_permutation(family, length, perm_seed)
-    fields = {k: v for k, v in bundle.model_fields.items() if k != "position_tables"}
-    fields.update(max_len=length + 1, causal=True)
-    metadata = dict(bundle.metadata, permutation=perm.tolist(), family=family, perm_seed=int(perm_seed),
-                    base_task=bundle.name, bos_id=bundle.tokenizer.mask_id)
-    source = permuted_source(bundle.source, perm, bundle.tokenizer.mask_id)
-    return dataclasses.replace(bundle, name=f"pi-{bundle.name}", source=source, model_fields=fields,
-                               metadata=metadata, evaluate=None)
-
-
-def build_pi_task(options: dict, seed: int) -> TaskBundle:
-    """Registry-style builder of a pi-learner over any MDM task: options {"task": base task name,
-    "family": one of PERMUTATIONS (default "identity"), "perm_seed": int (default 0), **base task options}."""
-    from anyorder.tasks.registry import build_task
-
-    opts = dict(options)
-    if "task" not in opts:
-        raise ConfigError("pi-learner task needs option 'task' (the base MDM task); valid options: "
-                          "['task', 'family', 'perm_seed', ...base task options]")
-    base, family, perm_seed = opts.pop("task"), opts.pop("family", "identity"), int(opts.pop("perm_seed", 0))
-    return permute_bundle(build_task(base, opts, seed), family, perm_seed)

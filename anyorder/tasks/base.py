@@ -1,6 +1,13 @@
-"""Task-level primitives shared by every task: the tokenizer and the batch-source contract.
+"""The task contract (docs/DESIGN.md, "Tasks"): ``Task``, ``TaskBundle``, ``Evaluation``, ``Problems``.
 
-A task turns examples into token tensors. It imports nothing else from the package.
+A task is one registry line, ``TASKS[name] = "module:TASK"`` with ``TASK = Task(name, Options, build)``:
+- ``Options``: a frozen dataclass; ``build_task`` builds it from the ``task_options`` dict (or ``KEY=VALUE``
+  overrides) and unknown keys raise ConfigError listing the valid ones;
+- ``build(options, seed) -> TaskBundle``: the tokenizer (its symbols describe the task), the resumable training
+  source, the ModelConfig fields the task forces, JSON metadata for checkpoints, an optional decode-free
+  ``evaluate(model, step)`` and an optional ``Evaluation`` (problems -> tokens -> answers -> metrics).
+Tasks never import ``decode`` or ``train``: ``anyorder.evaluation.tasks`` decodes an Evaluation's problems with
+any Plan and calls its metrics, and the trainer receives that evaluator from above.
 
 Conventions (docs/DESIGN.md):
 - tokens are int64 tensors of shape (B, L); ``tokenizer.mask_id`` is the absorbing [MASK] token;
@@ -11,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import torch
 
@@ -103,6 +110,43 @@ def torch_generator(seed: int, step: int, rank: int, salt: int = 0) -> torch.Gen
     return g
 
 
+Model = Callable[[torch.Tensor], torch.Tensor]  # (B, L) int64 -> (B, L, V) logits
+
+
+@dataclass(frozen=True, eq=False)
+class Problems:
+    """A split of evaluation problems: task-defined ``inputs`` (e.g. (N, 81) puzzles), reference ``targets``
+    (or None) and per-problem ``extra`` arrays (e.g. Sudoku's hardest technique)."""
+
+    inputs: Any
+    targets: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+class Evaluation(Protocol):
+    """The task's side of decode-based evaluation (``anyorder.evaluation.tasks`` drives it).
+
+    ``plan``: Plan fields of the periodic evaluation (e.g. {"score": "top_prob_margin", "steps": 50});
+    ``prefix``: metric name prefix (e.g. "sudoku_test"); ``problems()``: the evaluation split;
+    ``encode(inputs) -> (tokens (B, L) int64, is_fixed (B, L) bool)``; ``decode(tokens) -> answers``;
+    ``metrics(problems, answers) -> {name: float}``.
+    """
+
+    plan: dict[str, Any]
+    prefix: str
+
+    def problems(self) -> Problems: ...
+
+    def encode(self, inputs: Any) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def decode(self, tokens: torch.Tensor) -> Any: ...
+
+    def metrics(self, problems: Problems, answers: Any) -> dict[str, float]: ...
+
+
 @dataclass(frozen=True)
 class TaskBundle:
     """Everything the trainer needs from a task.
@@ -113,7 +157,8 @@ class TaskBundle:
         source: resumable batch source (see ``BatchSource``).
         model_fields: ModelConfig fields the task forces (vocab_size, max_len, position_tables, ...).
         metadata: JSON-able facts stored in checkpoints (e.g. L&O triples, a pi-learner's permutation).
-        evaluate: optional periodic evaluation ``(model, step) -> {metric: value}``.
+        evaluate: optional decode-free periodic evaluation ``(model, step) -> {metric: value}`` (e.g. exact KL).
+        evaluation: optional decode-based evaluation (``Evaluation``), run by the evaluator the trainer is given.
     """
 
     name: str
@@ -121,4 +166,15 @@ class TaskBundle:
     source: BatchSource
     model_fields: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
-    evaluate: Any = None
+    evaluate: Callable[[Model, int], dict[str, float]] | None = None
+    evaluation: Evaluation | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A registry entry: ``build(Options(...), seed) -> TaskBundle``; ``Options`` is a frozen dataclass."""
+
+    name: str
+    Options: type
+    build: Callable[[Any, int], TaskBundle]
+    summary: str = ""

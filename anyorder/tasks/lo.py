@@ -6,7 +6,7 @@ flipped with probability ``eta`` (noisy observations, Example B.1). A permutatio
 latent i sits at position ``perm[i]`` and observation j at ``perm[N + j]``. Optional padding to ``pad_to``
 appends positions holding the pad token (the paper pads L = 300 to 512 with the value 2).
 
-Kinds (``options["kind"]``):
+Kinds (``LOOptions.kind``):
 - ``nae_sat``: m = 2, k = 3, g = NAE (not-all-equal); the paper's L&O-NAE-SAT.
 - ``sparse_parity``: m = 2, g = parity (odd sum), k-sparse, noise ``eta`` (Example B.1).
 - ``sparse_predicate``: any k, m and predicate in ``PREDICATES`` (Example 3.2; ``neq`` with k = 2 is the
@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from anyorder.errors import ConfigError
-from anyorder.tasks.base import TaskBundle, Tokenizer
+from anyorder.options import from_dict, to_dict
+from anyorder.tasks.base import Task, TaskBundle, Tokenizer
 
 
 def nae(v: np.ndarray) -> np.ndarray:
@@ -54,10 +55,45 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "sparse_predicate": {"m": 3, "k": 3, "predicate": "nae"},
 }
 
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "kind": "nae_sat", "N": 20, "P": 280, "k": None, "m": None, "predicate": None, "eta": 0.0,
-    "pad_to": None, "perm": "identity", "subsets": "random", "dist_seed": 0, "eval_samples": 256,
-}
+
+
+@dataclass(frozen=True)
+class LOOptions:
+    """Options of the L&O task (``task_options.KEY=VALUE``); k, m, predicate default per ``kind``."""
+
+    kind: str = "nae_sat"  # KIND_DEFAULTS: nae_sat | sparse_parity | sparse_predicate
+    N: int = 20  # latent tokens
+    P: int = 280  # observation tokens
+    k: int | None = None  # arity of each observation (None: the kind's default)
+    m: int | None = None  # latent alphabet size (None: the kind's default)
+    predicate: str | None = None  # PREDICATES name (None: the kind's default)
+    eta: float = 0.0  # observation flip probability, in [0, 0.5]
+    pad_to: int | None = None  # total length with padding (None: N + P)
+    perm: str = "identity"  # position order: identity | random
+    subsets: str = "random"  # observation tuples: random | all
+    dist_seed: int = 0  # seed of subsets / perm
+    eval_samples: int = 256  # samples of the periodic evaluation
+
+    def __post_init__(self) -> None:
+        if self.kind not in KIND_DEFAULTS:
+            raise ConfigError(f"unknown L&O kind {self.kind!r}; valid kinds: {sorted(KIND_DEFAULTS)}")
+        for key, value in KIND_DEFAULTS[self.kind].items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        if self.kind in ("nae_sat", "sparse_parity") and self.m != 2:
+            raise ConfigError(f"L&O kind {self.kind!r} has binary latents (m=2), got m={self.m}")
+        get_predicate(self.predicate)
+        n, p, k, m = self.N, self.P, self.k, self.m
+        if n < 1 or p < 1 or not 1 <= k <= n or m < 2:
+            raise ConfigError(f"L&O needs N >= 1, P >= 1, 1 <= k <= N, m >= 2; got N={n}, P={p}, k={k}, m={m}")
+        if not 0.0 <= self.eta <= 0.5:
+            raise ConfigError(f"L&O eta must lie in [0, 0.5], got {self.eta}")
+        if self.pad_to is not None and self.pad_to < n + p:
+            raise ConfigError(f"pad_to={self.pad_to} is shorter than N + P = {n + p}")
+        if self.perm not in ("identity", "random"):
+            raise ConfigError(f"unknown L&O perm {self.perm!r}; valid: ['identity', 'random']")
+        if self.subsets not in ("random", "all"):
+            raise ConfigError(f"unknown L&O subsets {self.subsets!r}; valid: ['all', 'random']")
 
 
 def get_predicate(name: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -178,32 +214,9 @@ def _frozen(dist: LODistribution) -> LODistribution:
     return dist
 
 
-def resolve_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Fill defaults (per kind) and validate; unknown keys raise ConfigError listing the valid ones."""
-    unknown = set(options) - set(DEFAULT_OPTIONS)
-    if unknown:
-        raise ConfigError(f"unknown L&O option(s) {sorted(unknown)}; valid options: {sorted(DEFAULT_OPTIONS)}")
-    opts = {**DEFAULT_OPTIONS, **options}
-    if opts["kind"] not in KIND_DEFAULTS:
-        raise ConfigError(f"unknown L&O kind {opts['kind']!r}; valid kinds: {sorted(KIND_DEFAULTS)}")
-    for key, value in KIND_DEFAULTS[opts["kind"]].items():
-        if opts[key] is None:
-            opts[key] = value
-    if opts["kind"] in ("nae_sat", "sparse_parity") and opts["m"] != 2:
-        raise ConfigError(f"L&O kind {opts['kind']!r} has binary latents (m=2), got m={opts['m']}")
-    get_predicate(opts["predicate"])
-    n, p, k, m = int(opts["N"]), int(opts["P"]), int(opts["k"]), int(opts["m"])
-    if n < 1 or p < 1 or not 1 <= k <= n or m < 2:
-        raise ConfigError(f"L&O needs N >= 1, P >= 1, 1 <= k <= N, m >= 2; got N={n}, P={p}, k={k}, m={m}")
-    if not 0.0 <= float(opts["eta"]) <= 0.5:
-        raise ConfigError(f"L&O eta must lie in [0, 0.5], got {opts['eta']}")
-    if opts["pad_to"] is not None and int(opts["pad_to"]) < n + p:
-        raise ConfigError(f"pad_to={opts['pad_to']} is shorter than N + P = {n + p}")
-    if opts["perm"] not in ("identity", "random"):
-        raise ConfigError(f"unknown L&O perm {opts['perm']!r}; valid: ['identity', 'random']")
-    if opts["subsets"] not in ("random", "all"):
-        raise ConfigError(f"unknown L&O subsets {opts['subsets']!r}; valid: ['all', 'random']")
-    return opts
+def resolve_options(options: LOOptions | dict[str, Any]) -> LOOptions:
+    """``LOOptions`` from a dict (unknown keys raise ConfigError listing the valid ones) or as given."""
+    return options if isinstance(options, LOOptions) else from_dict(LOOptions, dict(options), "L&O options")
 
 
 def _draw_subsets(n: int, p: int, k: int, mode: str, rng: np.random.Generator) -> np.ndarray:
@@ -216,16 +229,15 @@ def _draw_subsets(n: int, p: int, k: int, mode: str, rng: np.random.Generator) -
     return np.argsort(rng.random((p, n)), axis=1)[:, :k].astype(np.int64)
 
 
-def make_distribution(options: dict[str, Any]) -> LODistribution:
-    """Build the fixed distribution described by ``options`` (see ``DEFAULT_OPTIONS``)."""
+def make_distribution(options: LOOptions | dict[str, Any]) -> LODistribution:
+    """Build the fixed distribution described by ``options`` (``LOOptions`` or a dict of its fields)."""
     o = resolve_options(options)
-    n, p = int(o["N"]), int(o["P"])
-    rng = np.random.default_rng([int(o["dist_seed"]), 0x10])
-    subsets = _draw_subsets(n, p, int(o["k"]), o["subsets"], rng)
-    perm = np.arange(n + p, dtype=np.int64) if o["perm"] == "identity" else rng.permutation(n + p)
-    pad_to = None if o["pad_to"] is None else int(o["pad_to"])
-    return _frozen(LODistribution(o["kind"], o["predicate"], n, p, int(o["m"]), int(o["k"]), float(o["eta"]),
-                                  subsets, perm.astype(np.int64), pad_to, int(o["dist_seed"])))
+    n, p = o.N, o.P
+    rng = np.random.default_rng([o.dist_seed, 0x10])
+    subsets = _draw_subsets(n, p, o.k, o.subsets, rng)
+    perm = np.arange(n + p, dtype=np.int64) if o.perm == "identity" else rng.permutation(n + p)
+    return _frozen(LODistribution(o.kind, o.predicate, n, p, o.m, o.k, float(o.eta), subsets, perm.astype(np.int64),
+                                  o.pad_to, o.dist_seed))
 
 
 def make_tokenizer(dist: LODistribution) -> Tokenizer:
@@ -274,14 +286,13 @@ def make_evaluator(dist: LODistribution, n_samples: int, seed: int):
     return evaluate
 
 
-def build(options: dict[str, Any], seed: int) -> TaskBundle:
-    """Registry entry for task "lo": options as in ``DEFAULT_OPTIONS``; ``seed`` drives the training data."""
-    opts = resolve_options(options)
+def build(opts: LOOptions, seed: int) -> TaskBundle:
+    """Registry entry for task "lo" (``LOOptions``); ``seed`` drives the training data."""
     dist = make_distribution(opts)
-    meta = {**dist.to_metadata(), "options": opts}
+    meta = {**dist.to_metadata(), "options": to_dict(opts)}
     return TaskBundle(name="lo", tokenizer=make_tokenizer(dist), source=LOSource(dist, seed),
                       model_fields={"vocab_size": dist.mask_id + 1, "max_len": dist.length},
-                      metadata=meta, evaluate=make_evaluator(dist, int(opts["eval_samples"]), seed))
+                      metadata=meta, evaluate=make_evaluator(dist, opts.eval_samples, seed))
 
 
 def distribution_from_task(task: dict[str, Any]) -> LODistribution:
@@ -290,3 +301,6 @@ def distribution_from_task(task: dict[str, Any]) -> LODistribution:
         raise ConfigError(f"checkpoint task is {task.get('name')!r}, not 'lo'")
     meta = task.get("metadata") or {}
     return LODistribution.from_metadata(meta) if "subsets" in meta else make_distribution(task.get("options", {}))
+
+
+TASK = Task("lo", LOOptions, build, "latents-and-observations distributions (NAE-SAT, sparse parity, predicates)")

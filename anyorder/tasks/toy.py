@@ -8,32 +8,60 @@ probability table over all m^L sequences, built from a seeded mixture of K Marko
 The mixture makes conditionals depend on far-away positions, so any-order conditionals p(x^i | x0[M]) (paper
 Sec. 2.4, Prop. 2.1) are non-trivial yet computable by enumeration (``exact_conditionals``).
 
-- ``build(options, seed)`` -> TaskBundle "toy" (MDM batches {"x0", "is_fixed" all False}); its ``evaluate``
+- ``TASK`` ("toy", ``ToyOptions``): MDM batches {"x0", "is_fixed" all False}; its decode-free ``evaluate``
   reports ``conditional_kl``: mean KL(exact || model) over random masks.
-- ``build_pi(options, seed)`` -> TaskBundle "pi-toy" for a causal pi-learner along ``options["perm"]``
-  (same convention as ``objectives.permutations.permute_batch``: [MASK] is prepended as BOS).
+- ``PI_TASK`` ("pi-toy", ``PiToyOptions``): a causal pi-learner along ``options.perm`` (same convention as
+  ``objectives.permutations.permute_batch``: [MASK] is prepended as BOS).
+
+This module is the worked example of the task contract (docs/DESIGN.md, "How to add a task").
 """
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.options import to_dict
+from anyorder.tasks.base import Task, TaskBundle, Tokenizer, torch_generator
 
-DEFAULTS: dict[str, Any] = {
-    "length": 4,  # L
-    "n_symbols": 3,  # m data symbols ("a", "b", "c"); vocabulary = m + 1 with [MASK] = 0
-    "n_components": 2,  # K Markov chains in the mixture
-    "concentration": 0.5,  # Dirichlet concentration c of initial / transition rows (small = peaky)
-    "dist_seed": 0,  # seed of the distribution itself (independent of the training seed)
-    "eval_masks": 512,  # number of (x0, mask) draws in the periodic KL evaluation
-}
 MAX_SUPPORT = 1 << 20
 MASK_ID = 0
+
+
+@dataclass(frozen=True)
+class ToyOptions:
+    """Options of the toy task (``task_options.KEY=VALUE``)."""
+
+    length: int = 4  # L
+    n_symbols: int = 3  # m data symbols ("a", "b", "c"); vocabulary = m + 1 with [MASK] = 0
+    n_components: int = 2  # K Markov chains in the mixture
+    concentration: float = 0.5  # Dirichlet concentration c of initial / transition rows (small = peaky)
+    dist_seed: int = 0  # seed of the distribution itself (independent of the training seed)
+    eval_masks: int = 512  # number of (x0, mask) draws in the periodic KL evaluation
+
+    def __post_init__(self) -> None:
+        length, m = self.length, self.n_symbols
+        if length < 1 or not 2 <= m <= 26 or m**length > MAX_SUPPORT or self.n_components < 1:
+            raise ConfigError(f"toy needs length >= 1, 2 <= n_symbols <= 26, n_components >= 1 and "
+                              f"n_symbols**length <= {MAX_SUPPORT}; got {self}")
+        if self.concentration <= 0 or self.eval_masks < 1:
+            raise ConfigError("toy concentration must be > 0 and eval_masks >= 1")
+
+
+@dataclass(frozen=True)
+class PiToyOptions(ToyOptions):
+    """Options of the pi-toy task: the toy options plus the order ``perm`` (None = left to right)."""
+
+    perm: tuple[int, ...] | None = None  # a permutation of range(length)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.perm is not None and sorted(self.perm) != list(range(self.length)):
+            raise ConfigError(f"toy option perm must be a permutation of range({self.length}), got {list(self.perm)}")
 
 
 class ToyDistribution:
@@ -164,23 +192,9 @@ class PermutedToySource:
         return {"tokens": tokens, "loss_mask": loss_mask}
 
 
-def _options(options: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(DEFAULTS) - set(extra))
-    if unknown:
-        raise ConfigError(f"unknown toy options {unknown}; valid: {sorted(DEFAULTS) + list(extra)}")
-    opts = {**DEFAULTS, **options}
-    length, m = int(opts["length"]), int(opts["n_symbols"])
-    if length < 1 or not 2 <= m <= 26 or m**length > MAX_SUPPORT or int(opts["n_components"]) < 1:
-        raise ConfigError(f"toy needs length >= 1, 2 <= n_symbols <= 26, n_components >= 1 and "
-                          f"n_symbols**length <= {MAX_SUPPORT}; got {opts}")
-    if float(opts["concentration"]) <= 0 or int(opts["eval_masks"]) < 1:
-        raise ConfigError("toy concentration must be > 0 and eval_masks >= 1")
-    return opts
-
-
-def _distribution(opts: dict[str, Any]) -> ToyDistribution:
-    return ToyDistribution.markov_mixture(int(opts["length"]), int(opts["n_symbols"]), int(opts["n_components"]),
-                                          float(opts["concentration"]), int(opts["dist_seed"]))
+def _distribution(opts: ToyOptions) -> ToyDistribution:
+    return ToyDistribution.markov_mixture(opts.length, opts.n_symbols, opts.n_components, opts.concentration,
+                                          opts.dist_seed)
 
 
 def tokenizer(n_symbols: int) -> Tokenizer:
@@ -188,18 +202,17 @@ def tokenizer(n_symbols: int) -> Tokenizer:
     return Tokenizer(("[MASK]",) + tuple(string.ascii_lowercase[:n_symbols]), mask_id=MASK_ID)
 
 
-def build(options: dict[str, Any], seed: int) -> TaskBundle:
+def build(opts: ToyOptions, seed: int) -> TaskBundle:
     """Toy MDM task (module docstring). metadata holds the options and the exact probability table."""
-    opts = _options(options)
     dist = _distribution(opts)
-    eval_generator_seed = int(opts["dist_seed"])
+    eval_generator_seed = opts.dist_seed
 
     def evaluate(model, step: int) -> dict[str, float]:
         was_training = getattr(model, "training", False)
         if hasattr(model, "eval"):
             model.eval()
         try:  # the same masks at every step, so the curve is comparable
-            kl = conditional_kl(model, dist, int(opts["eval_masks"]), torch_generator(eval_generator_seed, 0, 0, 1))
+            kl = conditional_kl(model, dist, opts.eval_masks, torch_generator(eval_generator_seed, 0, 0, 1))
         finally:
             if was_training:
                 model.train()
@@ -207,23 +220,24 @@ def build(options: dict[str, Any], seed: int) -> TaskBundle:
 
     return TaskBundle(name="toy", tokenizer=tokenizer(dist.n_symbols), source=ToySource(dist, seed),
                       model_fields={"vocab_size": dist.vocab_size, "max_len": dist.length},
-                      metadata={"options": opts, "distribution": dist.to_dict()}, evaluate=evaluate)
+                      metadata={"options": to_dict(opts), "distribution": dist.to_dict()}, evaluate=evaluate)
 
 
-def build_pi(options: dict[str, Any], seed: int) -> TaskBundle:
-    """Toy pi-learner task: the toy distribution read in the order ``options["perm"]`` (default identity).
+def build_pi(opts: PiToyOptions, seed: int) -> TaskBundle:
+    """Toy pi-learner task: the toy distribution read in the order ``opts.perm`` (default identity).
 
     Batches are {"tokens": (B, L+1), "loss_mask": (B, L+1)}: [MASK] as BOS, then x0[:, perm]; every real token
     is in the loss, so a causal model trained on it models the full joint p(x0) along pi (paper eq. 3).
     Forces ``causal=True`` and ``max_len = L + 1``.
     """
-    opts = _options(options, extra=("perm",))
     dist = _distribution(opts)
-    perm = torch.as_tensor(opts.get("perm", list(range(dist.length))), dtype=torch.long)
-    if perm.ndim != 1 or not torch.equal(perm.sort().values, torch.arange(dist.length)):
-        raise ConfigError(f"toy option perm must be a permutation of range({dist.length}), got {perm.tolist()}")
-    opts["perm"] = perm.tolist()
+    perm = torch.as_tensor(opts.perm if opts.perm is not None else range(dist.length), dtype=torch.long)
+    meta_opts = {**to_dict(opts), "perm": perm.tolist()}
     return TaskBundle(name="pi-toy", tokenizer=tokenizer(dist.n_symbols), source=PermutedToySource(dist, seed, perm),
                       model_fields={"vocab_size": dist.vocab_size, "max_len": dist.length + 1, "causal": True},
-                      metadata={"options": opts, "distribution": dist.to_dict(), "permutation": opts["perm"],
+                      metadata={"options": meta_opts, "distribution": dist.to_dict(), "permutation": perm.tolist(),
                                 "bos_id": MASK_ID}, evaluate=None)
+
+
+TASK = Task("toy", ToyOptions, build, "exact conditionals of a small Markov-chain mixture (MDM)")
+PI_TASK = Task("pi-toy", PiToyOptions, build_pi, "the toy distribution for causal pi-learners")

@@ -70,6 +70,7 @@ class Run:
     scheduler: torch.optim.lr_scheduler.LambdaLR
     ema: EMA | None
     run_dir: Path
+    evaluator: Callable[[nn.Module, TaskBundle, int], dict[str, float]] | None = None  # given by the caller
     step: int = 0  # completed optimizer steps
     tokens: int = 0  # tokens seen (all ranks), for the FLOP count
 
@@ -230,8 +231,13 @@ def _load_optimizer_state(run: Run, state: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------------------ the loop
 
 
-def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path:
+def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True,
+        evaluator: Callable[[nn.Module, TaskBundle, int], dict[str, float]] | None = None) -> Path:
     """Train ``cfg`` and return the run directory (see module docstring).
+
+    Evaluations (every ``eval_every`` steps and at the end) report the task's decode-free ``bundle.evaluate``
+    and ``evaluator(model, bundle, step)`` when given (``anyorder train`` passes
+    ``anyorder.evaluation.tasks.evaluate_task``, which decodes the task's evaluation problems).
 
     ``resume=True`` continues from the newest checkpoint in ``<out_dir>/<name>``; the stored config must match
     ``cfg`` except for fields in ``RESUMABLE_CHANGES``. Ctrl-C finishes the current step, saves a checkpoint
@@ -239,7 +245,7 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path:
     """
     bundle = build_task(cfg.task, cfg.task_options, cfg.seed)
     cfg = resolve_model(cfg, bundle.model_fields)
-    run = setup(cfg, bundle)
+    run = dataclasses.replace(setup(cfg, bundle), evaluator=evaluator)
     _prepare_run_dir(run, resume)
     if resume:
         restore(run)
@@ -302,12 +308,15 @@ def _evaluate(run: Run) -> dict[str, float]:
     acc, evaluate = run.accelerator, run.bundle.evaluate
     fsdp = _is_fsdp(run)
     out: dict[str, float] = {}
-    if evaluate is not None and (acc.is_main_process or fsdp):
+    if (evaluate is not None or run.evaluator is not None) and (acc.is_main_process or fsdp):
         model = run.model if fsdp else run.raw
         with run.ema.applied(run.raw) if run.ema is not None else contextlib.nullcontext():
             model.eval()
             with torch.no_grad():
-                out = {f"eval/{k}": float(v) for k, v in evaluate(model, run.step).items()}
+                metrics = dict(evaluate(model, run.step)) if evaluate is not None else {}
+                if run.evaluator is not None:
+                    metrics.update(run.evaluator(model, run.bundle, run.step))
+                out = {f"eval/{k}": float(v) for k, v in metrics.items()}
             model.train()
     acc.wait_for_everyone()
     return out

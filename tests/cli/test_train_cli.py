@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-import anyorder.tasks.registry as registry
+import anyorder.cli.train as cli_train
 from anyorder.cli import main
 from anyorder.configs import get_config
 from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
@@ -40,7 +40,7 @@ def one_thread():
 @pytest.fixture
 def config_file(tmp_path, monkeypatch):
     monkeypatch.setattr(trainer, "build_task", fake_build)
-    monkeypatch.setattr(registry, "build_task", fake_build)
+    monkeypatch.setattr(cli_train, "build_task", fake_build)
     cfg = apply_overrides(get_config("toy-mdm"), ["task=fake", "name=cli", "max_steps=4", "batch_size=4",
                                                   "ckpt_every=2", "eval_every=0", "model.n_layers=1"])
     save_json(cfg, tmp_path / "cfg.json")

@@ -6,9 +6,10 @@ import torch
 
 from anyorder.errors import ConfigError, InputError
 from anyorder.objectives.permutations import (PERMUTATIONS, check_permutation, inverse_permutation,
-                                              make_permutation, n_displaced, permute_batch, permute_bundle,
-                                              permuted_source)
+                                              make_permutation, n_displaced, permute_batch, permuted_source)
 from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.pi import permute_bundle
+from anyorder.tasks.registry import build_task
 
 
 @pytest.mark.parametrize("family", sorted(PERMUTATIONS))
@@ -90,13 +91,9 @@ def test_permute_batch_roundtrip():
     assert torch.equal(out["tokens"][:, 1:][:, inverse_permutation(perm)], x0)
 
 
-def test_build_pi_task_wraps_a_registered_task():
-    from anyorder.objectives.permutations import build_pi_task
-
-    opts = {"task": "toy", "family": "uniform", "perm_seed": 2, "length": 5, "n_symbols": 2}
-    bundle = build_pi_task(opts, seed=0)
+def test_permute_bundle_wraps_a_registered_task():
+    bundle = permute_bundle(build_task("toy", {"length": 5, "n_symbols": 2}, seed=0), "uniform", perm_seed=2)
     assert bundle.metadata["permutation"] == make_permutation("uniform", 5, 2).tolist()
     batch = bundle.source.batch(0, 0, 3)
     assert batch["tokens"].shape == (3, 6) and not batch["loss_mask"][:, 0].any() and batch["loss_mask"][:, 1:].all()
-    with pytest.raises(ConfigError, match="task"):
-        build_pi_task({"family": "uniform"}, 0)
+    assert bundle.evaluate is None and bundle.evaluation is None

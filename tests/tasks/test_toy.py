@@ -8,7 +8,7 @@ from anyorder.errors import ConfigError, InputError
 from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.objectives import MDMConfig, mdm_loss
 from anyorder.tasks.registry import build_task
-from anyorder.tasks.toy import ToyDistribution, build, build_pi, conditional_kl, random_masks
+from anyorder.tasks.toy import ToyDistribution, conditional_kl, random_masks
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +69,12 @@ def test_input_errors(dist):
 
 
 def test_source_determinism():
-    bundle = build({}, seed=3)
+    bundle = build_task("toy", {}, seed=3)
     a, b = bundle.source.batch(5, 1, 16), bundle.source.batch(5, 1, 16)
     assert torch.equal(a["x0"], b["x0"]) and a["x0"].dtype == torch.long and not a["is_fixed"].any()
     assert not torch.equal(a["x0"], bundle.source.batch(6, 1, 16)["x0"])
     assert not torch.equal(a["x0"], bundle.source.batch(5, 0, 16)["x0"])
-    assert not torch.equal(a["x0"], build({}, seed=4).source.batch(5, 1, 16)["x0"])
+    assert not torch.equal(a["x0"], build_task("toy", {}, seed=4).source.batch(5, 1, 16)["x0"])
 
 
 def test_bundle_contents_and_rebuild():
@@ -83,12 +83,12 @@ def test_bundle_contents_and_rebuild():
     assert bundle.tokenizer.symbols == ("[MASK]", "a", "b", "c", "d") and bundle.tokenizer.mask_id == 0
     meta = json.loads(json.dumps(bundle.metadata))
     rebuilt = ToyDistribution.from_dict(meta["distribution"])
-    torch.testing.assert_close(rebuilt.probs, build({"length": 3, "n_symbols": 4}, 9).metadata["distribution"]
+    torch.testing.assert_close(rebuilt.probs, build_task("toy", {"length": 3, "n_symbols": 4}, 9).metadata["distribution"]
                                and torch.tensor(meta["distribution"]["probs"], dtype=torch.float64))
     with pytest.raises(ConfigError, match="valid"):
-        build({"lenght": 3}, 0)
+        build_task("toy", {"lenght": 3}, 0)
     with pytest.raises(ConfigError):
-        build({"length": 30}, 0)
+        build_task("toy", {"length": 30}, 0)
 
 
 def test_conditional_kl_is_zero_for_the_exact_model(dist):
@@ -105,20 +105,20 @@ def test_build_pi_batches():
     bundle = build_task("pi-toy", {"perm": [2, 0, 3, 1]}, seed=0)
     assert bundle.model_fields == {"vocab_size": 4, "max_len": 5, "causal": True}
     out = bundle.source.batch(0, 0, 8)
-    x0 = build({}, seed=0).source.batch(0, 0, 8)["x0"]
+    x0 = build_task("toy", {}, seed=0).source.batch(0, 0, 8)["x0"]
     assert torch.equal(out["tokens"][:, 0], torch.zeros(8, dtype=torch.long))
     assert torch.equal(out["tokens"][:, 1:], x0[:, [2, 0, 3, 1]])
     assert not out["loss_mask"][:, 0].any() and out["loss_mask"][:, 1:].all()
     assert bundle.metadata["permutation"] == [2, 0, 3, 1]
-    assert build_pi({}, 0).metadata["permutation"] == [0, 1, 2, 3]
+    assert build_task("pi-toy", {}, 0).metadata["permutation"] == [0, 1, 2, 3]
     with pytest.raises(ConfigError):
-        build_pi({"perm": [0, 0, 1, 2]}, 0)
+        build_task("pi-toy", {"perm": [0, 0, 1, 2]}, 0)
 
 
 @pytest.mark.slow
 def test_short_training_drives_kl_down():
     torch.manual_seed(0)
-    bundle = build({"eval_masks": 1024}, seed=0)
+    bundle = build_task("toy", {"eval_masks": 1024}, seed=0)
     model = Transformer(ModelConfig(n_layers=2, d_model=32, n_heads=2, **bundle.model_fields))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     before = bundle.evaluate(model, 0)["kl"]

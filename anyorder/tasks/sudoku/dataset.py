@@ -21,6 +21,7 @@ FIELDS = ("puzzles", "solutions", "order", "technique", "n_givens", "hardest", "
 SPLITS = ("train", "test", "hard")
 FORMAT = "anyorder-sudoku"
 FORMAT_VERSION = 1
+SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "sudoku"  # test.npz, hard.npz (1,000 puzzles each)
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,6 +143,18 @@ def build_split(out: str | Path, split: str, n: int, seed: int, chunk: int = 100
     meta["n"] = int(n)
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     return out
+
+
+def shipped(split: str, n: int | None = None, path: str | Path | None = None) -> SudokuData:
+    """The first ``n`` puzzles of the split shipped with the package ("test" | "hard"), or of the dataset at
+    ``path`` when given; InputError names the places looked at."""
+    candidates = [Path(path)] if path else [SHIPPED / f"{split}.npz", SHIPPED / split]
+    for p in candidates:
+        if p.exists():
+            data = load(p)
+            return data.subset(slice(0, n)) if n is not None else data
+    raise InputError(f"Sudoku split {split!r} not found (looked for {', '.join(map(str, candidates))}); "
+                     f"shipped splits: ['hard', 'test']")
 
 
 def puzzle_keys(data: SudokuData) -> set[bytes]:

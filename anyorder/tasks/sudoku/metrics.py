@@ -12,13 +12,17 @@ from anyorder.tasks.sudoku.board import is_complete_valid
 from anyorder.tasks.sudoku.techniques import TECHNIQUES
 
 
-def per_puzzle(pred: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-puzzle exact (B,) bool, valid (B,) bool, cell (B,) float. All inputs (B, 81), 0 = blank."""
-    pred, puzzles, solutions = (np.asarray(a, np.int64).reshape(-1, 81) for a in (pred, puzzles, solutions))
+def per_puzzle(pred: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Per-puzzle exact (B,) bool, valid (B,) bool, cell (B,) float. All inputs (B, 81), 0 = blank; without
+    ``solutions`` only valid."""
+    pred, puzzles = (np.asarray(a, np.int64).reshape(-1, 81) for a in (pred, puzzles))
     blanks = puzzles == 0
-    exact = (pred == solutions).all(1)
     kept = ((pred == puzzles) | blanks).all(1)
     valid = is_complete_valid(pred) & kept
+    if solutions is None:
+        return {"valid": valid}
+    solutions = np.asarray(solutions, np.int64).reshape(-1, 81)
+    exact = (pred == solutions).all(1)
     cell = ((pred == solutions) & blanks).sum(1) / np.maximum(blanks.sum(1), 1)
     return {"exact": exact, "valid": valid, "cell": cell}
 

@@ -4,7 +4,7 @@ import pytest
 from anyorder.errors import InputError
 from anyorder.tasks.sudoku import formats
 from anyorder.tasks.sudoku.dataset import load
-from anyorder.tasks.sudoku.task import shipped
+from anyorder.tasks.sudoku.dataset import shipped
 
 SAME = ("puzzles", "solutions", "order", "technique", "n_givens", "solvable")
 
