@@ -23,12 +23,13 @@ from _timing import time_train_steps
 from anyorder.models.transformer import count_parameters, paper_config
 from anyorder.objectives.ar import ARConfig
 from anyorder.objectives.flops import training_flops_per_token
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import trainer
 from anyorder.train.config import TrainConfig
 
 SEQ_LEN, N_GIVEN_TRIPLES = 243, 25
-TOKENIZER = Tokenizer(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id=10)
+TOKENIZER = SymbolTable(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id=10)
 CONFIGS = {
     "42m": paper_config("shah-arm-42m"),
     "cpu": paper_config("shah-arm-42m", n_layers=4, d_model=128, n_heads=4, d_mlp=512, dropout=0.0),

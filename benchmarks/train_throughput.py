@@ -20,12 +20,13 @@ import torch
 from _timing import time_train_steps
 
 from anyorder.models.transformer import count_parameters, paper_config
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import trainer
 from anyorder.train.config import TrainConfig
 
 SEQ_LEN, VOCAB = 81, 11  # 81 cells; digits 0-9 plus [MASK]
-TOKENIZER = Tokenizer(tuple("0123456789") + ("[MASK]",), mask_id=10)
+TOKENIZER = SymbolTable(tuple("0123456789") + ("[MASK]",), mask_id=10)
 
 
 class RandomBoards:

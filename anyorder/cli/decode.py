@@ -1,7 +1,8 @@
 """``anyorder decode CHECKPOINT``: fill the [MASK] symbols of token lines with adaptive-order decoding.
 
 Input lines (a file or stdin) use the checkpoint tokenizer's symbols: one character per token when every
-symbol is one character (whitespace ignored), otherwise whitespace-separated symbols. The mask symbol marks
+symbol is one character (whitespace ignored), otherwise whitespace-separated symbols; with a BPE or Hugging Face
+tokenizer a line is text in which the mask token (e.g. [MASK]) marks a position. The mask symbol marks
 positions to fill; every other position is fixed. Prints one decoded line per input line (and its reveal
 order with --show-order), then a summary with the NFE. Lines are decoded in batches of equal length; each
 line's seed depends only on --seed and its line number, so results do not depend on --batch-size.
@@ -34,12 +35,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _split(line: str, tokenizer) -> str | list[str]:
+    """Symbol tables: one character per symbol when all are single characters (whitespace ignored), else
+    whitespace-separated symbols. Other tokenizers (BPE, Hugging Face) read the line as text."""
+    if tokenizer.kind != "symbols":
+        return line.strip()
+    return list("".join(line.split())) if _single_chars(tokenizer) else line.split()
+
+
+def _single_chars(tokenizer) -> bool:
+    return tokenizer.kind == "symbols" and all(len(s) == 1 for s in tokenizer.symbols)
+
+
 def parse_lines(lines: list[str], tokenizer, max_len: int) -> list[list[int]]:
     """Token ids per non-empty line; errors name the 1-based line number (InputError)."""
-    single = all(len(s) == 1 for s in tokenizer.symbols)
     rows = []
     for number, line in enumerate(lines, start=1):
-        items = list("".join(line.split())) if single else line.split()
+        items = _split(line, tokenizer)
         if not items:
             continue
         try:
@@ -55,8 +67,9 @@ def parse_lines(lines: list[str], tokenizer, max_len: int) -> list[list[int]]:
 
 
 def format_row(ids: list[int], tokenizer) -> str:
-    single = all(len(s) == 1 for s in tokenizer.symbols)
-    return tokenizer.decode(ids, sep="" if single else " ")
+    if tokenizer.kind != "symbols":
+        return tokenizer.decode(ids)
+    return tokenizer.decode(ids, sep="" if _single_chars(tokenizer) else " ")
 
 
 def decode_rows(model, rows: list[list[int]], mask_id: int, plan: Plan, seed: int, batch_size: int):

@@ -16,71 +16,12 @@ Conventions (docs/DESIGN.md):
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol
 
 import torch
 
-from anyorder.errors import InputError
-
-
-class TokenizerError(InputError):
-    """Raised for text that cannot be tokenized (unknown symbol) or invalid tokenizer definitions."""
-
-
-@dataclass(frozen=True)
-class Tokenizer:
-    """A fixed symbol table: token id ``i`` is ``symbols[i]``.
-
-    Attributes:
-        symbols: one string per token id; each must be unique.
-        mask_id: id of the absorbing [MASK] token.
-        pad_id: id of the padding token, or None when the task has none.
-    """
-
-    symbols: tuple[str, ...]
-    mask_id: int
-    pad_id: int | None = None
-    _index: dict = field(default=None, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if len(set(self.symbols)) != len(self.symbols):
-            raise TokenizerError(f"duplicate symbols in tokenizer: {self.symbols}")
-        for name, tid in (("mask_id", self.mask_id), ("pad_id", self.pad_id)):
-            if tid is not None and not 0 <= tid < len(self.symbols):
-                raise TokenizerError(f"{name}={tid} outside vocabulary of size {len(self.symbols)}")
-        object.__setattr__(self, "symbols", tuple(self.symbols))
-        object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.symbols)
-
-    def encode(self, items: Sequence[str]) -> list[int]:
-        """Map a sequence of symbols (a string is a sequence of 1-char symbols) to ids."""
-        out = []
-        for pos, s in enumerate(items):
-            if s not in self._index:
-                raise TokenizerError(f"unknown symbol {s!r} at position {pos}; valid: {list(self.symbols)}")
-            out.append(self._index[s])
-        return out
-
-    def decode(self, ids: Sequence[int] | torch.Tensor, sep: str = "") -> str:
-        """Map ids back to symbols joined by ``sep``."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        return sep.join(self.symbols[i] for i in ids)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"symbols": list(self.symbols), "mask_id": self.mask_id, "pad_id": self.pad_id}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Tokenizer":
-        try:
-            return cls(tuple(d["symbols"]), int(d["mask_id"]), d.get("pad_id"))
-        except (KeyError, TypeError) as e:
-            raise TokenizerError(f"invalid tokenizer definition {json.dumps(d)[:200]}: {e}") from e
+from anyorder.tokenizers.base import Tokenizer
 
 
 class BatchSource(Protocol):
@@ -153,7 +94,7 @@ class TaskBundle:
 
     Attributes:
         name: registry name of the task (``anyorder.tasks.registry.TASKS``).
-        tokenizer: the task's symbol table (its mask_id is the model's [MASK]).
+        tokenizer: the task's tokenizer (``anyorder.tokenizers``; its mask_id is the model's [MASK]).
         source: resumable batch source (see ``BatchSource``).
         model_fields: ModelConfig fields the task forces (vocab_size, max_len, position_tables, ...).
         metadata: JSON-able facts stored in checkpoints (e.g. L&O triples, a pi-learner's permutation).

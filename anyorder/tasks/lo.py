@@ -28,7 +28,8 @@ import torch
 
 from anyorder.errors import ConfigError
 from anyorder.options import from_dict, to_dict
-from anyorder.tasks.base import Task, TaskBundle, Tokenizer
+from anyorder.tasks.base import Task, TaskBundle
+from anyorder.tokenizers.symbols import SymbolTable
 
 
 def nae(v: np.ndarray) -> np.ndarray:
@@ -240,10 +241,10 @@ def make_distribution(options: LOOptions | dict[str, Any]) -> LODistribution:
                                   o.pad_to, o.dist_seed))
 
 
-def make_tokenizer(dist: LODistribution) -> Tokenizer:
+def make_tokenizer(dist: LODistribution) -> SymbolTable:
     """Data symbols "0".."V_d-1", then "<pad>", then "[MASK]"."""
     symbols = tuple(str(i) for i in range(dist.n_data_values)) + ("<pad>", "[MASK]")
-    return Tokenizer(symbols, mask_id=dist.mask_id, pad_id=dist.pad_id)
+    return SymbolTable(symbols, mask_id=dist.mask_id, pad_id=dist.pad_id)
 
 
 @dataclass(frozen=True, eq=False)

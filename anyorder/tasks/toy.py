@@ -26,7 +26,8 @@ import torch
 
 from anyorder.errors import ConfigError, InputError
 from anyorder.options import to_dict
-from anyorder.tasks.base import Task, TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import Task, TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 
 MAX_SUPPORT = 1 << 20
 MASK_ID = 0
@@ -197,9 +198,9 @@ def _distribution(opts: ToyOptions) -> ToyDistribution:
                                           opts.dist_seed)
 
 
-def tokenizer(n_symbols: int) -> Tokenizer:
+def tokenizer(n_symbols: int) -> SymbolTable:
     """("[MASK]", "a", "b", ...) with mask_id 0."""
-    return Tokenizer(("[MASK]",) + tuple(string.ascii_lowercase[:n_symbols]), mask_id=MASK_ID)
+    return SymbolTable(("[MASK]",) + tuple(string.ascii_lowercase[:n_symbols]), mask_id=MASK_ID)
 
 
 def build(opts: ToyOptions, seed: int) -> TaskBundle:

@@ -5,8 +5,9 @@ Layout (docs/DESIGN.md)::
     step_00001000/
       model.safetensors        weights (the EMA weights when EMA is on)
       raw_model.safetensors    raw weights, only when EMA is on
-      config.json              {"format", "format_version", "model", "tokenizer", "task", "objective", "train",
-                                "step", "files": {relative name: sha256}}
+      config.json              {"format", "format_version", "model_kind", "model", "tokenizer", "task",
+                                "objective", "train", "step", "files": {relative name: sha256}}
+      tokenizer files          whatever ``tokenizer.save(dir)`` writes (none for symbol tables)
       train_state/             optimizer.safetensors + state.json: everything needed to resume exactly
 
 A checkpoint is written into a hidden sibling directory, fsynced, and renamed into place; only then is the
@@ -28,8 +29,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
-from anyorder.models.transformer import ModelConfig, Transformer
-from anyorder.tasks.base import Tokenizer
+from anyorder.models.registry import model_kind
+from anyorder.tokenizers.base import Tokenizer
+from anyorder.tokenizers.registry import load_tokenizer
 
 FORMAT = "anyorder-checkpoint"
 FORMAT_VERSION = 1
@@ -42,8 +44,8 @@ STATE_JSON = "train_state/state.json"
 class Loaded:
     """A checkpoint rebuilt for inference: ``model`` is in eval mode on the requested device."""
 
-    model: Transformer
-    tokenizer: Tokenizer
+    model: torch.nn.Module  # the kind named by config["model_kind"] (default "transformer")
+    tokenizer: Tokenizer  # the kind named by config["tokenizer"]["kind"] (default "symbols")
     config: dict  # the checkpoint's config.json
     task: dict  # {"name", "options", "metadata"}
     path: Path | None = None  # the checkpoint directory that was loaded
@@ -59,21 +61,24 @@ def step_dir_name(step: int) -> str:
 
 def save_checkpoint(root: str | Path, step: int, meta: dict[str, Any], model_state: dict[str, torch.Tensor],
                     raw_state: dict[str, torch.Tensor] | None = None, train_state: dict[str, Any] | None = None,
-                    keep: int | None = None) -> Path:
+                    keep: int | None = None, tokenizer: Tokenizer | None = None) -> Path:
     """Write ``root/step_XXXXXXXX`` atomically, point ``root/latest`` at it, prune to the newest ``keep``.
 
     Args:
-        meta: JSON-able {"model", "tokenizer", "task", "objective", "train"} merged into config.json.
+        meta: JSON-able {"model_kind", "model", "task", "objective", "train"} merged into config.json (and
+            "tokenizer" unless ``tokenizer`` is given).
         model_state: weights written to model.safetensors (EMA weights when EMA is on).
         raw_state: raw weights (raw_model.safetensors), only when they differ from ``model_state``.
         train_state: nested dict of tensors / JSON values (optimizer, scheduler, RNG...); tensors go to
             train_state/optimizer.safetensors, the rest to train_state/state.json.
+        tokenizer: written with ``tokenizer.save(checkpoint dir)``; its config becomes config["tokenizer"].
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / step_dir_name(step)
 
     def write(tmp: Path) -> None:
+        extra = {"tokenizer": tokenizer.save(tmp)} if tokenizer is not None else {}
         files = {"model.safetensors": model_state}
         if raw_state is not None:
             files["raw_model.safetensors"] = raw_state
@@ -86,7 +91,7 @@ def save_checkpoint(root: str | Path, step: int, meta: dict[str, Any], model_sta
             save_file(tensors, str(tmp / STATE_TENSORS))
             _write_text(tmp / STATE_JSON, json.dumps(skeleton))
         hashes = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-        config = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta, "step": step, "files": hashes}
+        config = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta, **extra, "step": step, "files": hashes}
         _write_text(tmp / "config.json", json.dumps(config, indent=2))
 
     _write_dir_atomically(final, write)
@@ -256,10 +261,11 @@ def read_tensors(ckpt: Path, name: str, device: str = "cpu") -> dict[str, torch.
         raise CheckpointError(f"{file}: cannot parse safetensors ({e})") from e
 
 
-def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> Transformer:
-    """Rebuild the Transformer from config["model"] and load ``state``; shape mismatches name ``file``."""
+def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> torch.nn.Module:
+    """Rebuild the model of config["model_kind"] from config["model"] and load ``state``; mismatches name ``file``."""
     try:
-        model = Transformer(ModelConfig.from_dict(config["model"]))
+        kind = model_kind(config.get("model_kind", "transformer"))
+        model = kind.build(kind.config_class.from_dict(config["model"]))
     except (AnyorderError, TypeError) as e:
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
     expected = model.state_dict()
@@ -285,7 +291,7 @@ def load(path: str | Path, device: str = "cpu") -> Loaded:
     state = read_tensors(ckpt, "model.safetensors")
     model = build_model(ckpt, config, state, "model.safetensors").to(device).eval()
     try:
-        tokenizer = Tokenizer.from_dict(config["tokenizer"])
+        tokenizer = load_tokenizer(config["tokenizer"], ckpt)
     except AnyorderError as e:
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid tokenizer ({e})") from e
     return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
@@ -324,8 +330,11 @@ def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None)
     tmp = dst.with_name(f".{dst.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    shutil.copyfile(ckpt / "model.safetensors", tmp / "model.safetensors")
-    out = {**config, "files": {"model.safetensors": _sha256(tmp / "model.safetensors")}}
+    keep = [name for name in config["files"] if name != "raw_model.safetensors" and not name.startswith("train_state/")]
+    for name in keep:  # the weights and the tokenizer's files
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ckpt / name, tmp / name)
+    out = {**config, "files": {name: _sha256(tmp / name) for name in keep}}
     if note:
         out["export_note"] = note
     (tmp / "config.json").write_text(json.dumps(out, indent=1))

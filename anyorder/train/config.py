@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from anyorder.errors import ConfigError
+from anyorder.models.registry import model_kind
 from anyorder.models.transformer import ModelConfig
 from anyorder.objectives.ar import ARConfig
 from anyorder.objectives.mdm import MDMConfig
@@ -53,6 +54,7 @@ class TrainConfig:
     task: str  # key of anyorder.tasks.registry.TASKS
     objective: str = "mdm"  # "mdm" | "ar"
     task_options: dict = field(default_factory=dict)  # passed to the task builder
+    model_kind: str = "transformer"  # anyorder.models.registry.MODEL_KINDS: how ``model`` is built and restored
     # vocab_size / max_len / position_tables are placeholders here: the task sets them at fit time
     model: ModelConfig = field(default_factory=lambda: ModelConfig(vocab_size=1, max_len=1))
     mdm: MDMConfig = field(default_factory=MDMConfig)  # used when objective == "mdm"
@@ -72,6 +74,7 @@ class TrainConfig:
     init_from: str | None = None  # start from this checkpoint's weights (fine-tuning); optimizer starts fresh
 
     def __post_init__(self) -> None:
+        model_kind(self.model_kind)  # unknown kinds raise ConfigError listing the valid ones
         if self.objective not in OBJECTIVE_NAMES:
             raise ConfigError(f"unknown objective {self.objective!r}; valid: {list(OBJECTIVE_NAMES)}")
         if self.mixed_precision not in MIXED_PRECISION:

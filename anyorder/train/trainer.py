@@ -29,7 +29,10 @@ import torch
 from torch import nn
 
 from anyorder.errors import CheckpointError, ConfigError
+from anyorder.models.registry import build_model
+from anyorder.objectives.ar import ar_loss
 from anyorder.objectives.flops import training_flops_per_token
+from anyorder.objectives.mdm import mdm_loss
 from anyorder.tasks.base import TaskBundle, torch_generator
 from anyorder.tasks.registry import build_task
 from anyorder.train import checkpoint as ckpt
@@ -42,18 +45,14 @@ RESUMABLE_CHANGES = {"max_steps", "log_every", "eval_every", "ckpt_every", "keep
 
 
 def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
-    from anyorder.objectives.mdm import mdm_loss
-
     return mdm_loss(model, batch, cfg.mdm, bundle.tokenizer.mask_id, generator)
 
 
 def _ar(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
-    from anyorder.objectives.ar import ar_loss
-
     return ar_loss(model, batch, cfg.ar, generator)
 
 
-OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar}
+OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar}  # TrainConfig.objective -> loss call
 
 
 @dataclass
@@ -101,14 +100,12 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
     """Build model, optimizer, scheduler and EMA under an Accelerator (cfg.model must already be resolved)."""
     from accelerate import Accelerator
 
-    from anyorder.models.transformer import Transformer
-
     # cpu=True on machines without CUDA lets torchrun / `accelerate launch --multi_gpu` start gloo DDP on CPUs
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available())
     if cfg.batch_size % accelerator.num_processes:
         raise ConfigError(f"batch_size={cfg.batch_size} is not divisible by {accelerator.num_processes} processes")
     torch.manual_seed(cfg.seed)
-    raw = Transformer(cfg.model)
+    raw = build_model(cfg.model_kind, cfg.model)
     if cfg.init_from:
         init_weights(raw, cfg.init_from)
     o = cfg.optim
@@ -172,7 +169,7 @@ def save(run: Run) -> None:
     optim_state = _optimizer_state(run)
     if acc.is_main_process:
         cfg = run.cfg
-        meta = {"model": to_dict(cfg.model), "tokenizer": run.bundle.tokenizer.to_dict(),
+        meta = {"model_kind": cfg.model_kind, "model": to_dict(cfg.model),
                 "task": {"name": cfg.task, "options": cfg.task_options, "metadata": run.bundle.metadata},
                 "objective": cfg.objective, "train": to_dict(cfg)}
         weights = run.ema.state_dict(run.raw) if run.ema is not None else state
@@ -182,7 +179,7 @@ def save(run: Run) -> None:
             train_state["scaler"] = acc.scaler.state_dict()
         ckpt.save_checkpoint(run.run_dir / "checkpoints", run.step, meta, weights,
                              raw_state=state if run.ema is not None else None,
-                             train_state=train_state, keep=cfg.keep_checkpoints)
+                             train_state=train_state, keep=cfg.keep_checkpoints, tokenizer=run.bundle.tokenizer)
     acc.wait_for_everyone()
 
 

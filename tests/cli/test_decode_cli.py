@@ -8,10 +8,10 @@ from anyorder.cli import main
 from anyorder.cli.decode import decode_rows, format_row, parse_lines
 from anyorder.decode import Plan
 from anyorder.errors import InputError
-from anyorder.tasks.base import Tokenizer
+from anyorder.tokenizers.symbols import SymbolTable
 
-TOK = Tokenizer(tuple("0123456789") + ("_",), mask_id=10)
-WORDS = Tokenizer(("red", "green", "blue", "[MASK]"), mask_id=3)
+TOK = SymbolTable(tuple("0123456789") + ("_",), mask_id=10)
+WORDS = SymbolTable(("red", "green", "blue", "[MASK]"), mask_id=3)
 
 
 def test_parse_single_char_and_word_symbols():

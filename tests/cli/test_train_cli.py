@@ -7,7 +7,8 @@ import torch
 import anyorder.cli.train as cli_train
 from anyorder.cli import main
 from anyorder.configs import get_config
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import trainer
 from anyorder.train.config import apply_overrides, save_json
 
@@ -24,7 +25,7 @@ def fake_build(name, options, seed):
     def evaluate(model, step):
         return {"n": float(n), "step": float(step)}
 
-    tok = Tokenizer(("a", "b", "c", "[MASK]"), mask_id=3)
+    tok = SymbolTable(("a", "b", "c", "[MASK]"), mask_id=3)
     return TaskBundle("fake", tok, Source(), {"vocab_size": 4, "max_len": 4}, {}, evaluate)
 
 

@@ -7,7 +7,8 @@ import torch
 from anyorder.errors import ConfigError, InputError
 from anyorder.objectives.permutations import (PERMUTATIONS, check_permutation, inverse_permutation,
                                               make_permutation, n_displaced, permute_batch, permuted_source)
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.tasks.pi import permute_bundle
 from anyorder.tasks.registry import build_task
 
@@ -73,7 +74,7 @@ def test_permuted_source_follows_the_arm_contract():
 
 
 def test_permute_bundle_stores_permutation_and_grows_context():
-    tok = Tokenizer(("a", "b", "c", "[MASK]"), mask_id=3)
+    tok = SymbolTable(("a", "b", "c", "[MASK]"), mask_id=3)
     bundle = TaskBundle("toy", tok, CountingSource(), {"vocab_size": 4, "max_len": 6, "position_tables": ((0,) * 6,)},
                         {"note": 1})
     pi = permute_bundle(bundle, "closer", perm_seed=7)

@@ -7,11 +7,11 @@ import torch
 
 from anyorder.errors import CheckpointError
 from anyorder.models.transformer import ModelConfig, Transformer
-from anyorder.tasks.base import Tokenizer
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import checkpoint as ckpt
 
 CFG = ModelConfig(vocab_size=5, max_len=6, n_layers=1, d_model=8, n_heads=2, tie_embeddings=True)
-TOK = Tokenizer(("a", "b", "c", "d", "[MASK]"), mask_id=4)
+TOK = SymbolTable(("a", "b", "c", "d", "[MASK]"), mask_id=4)
 
 
 def meta(model_cfg=CFG):

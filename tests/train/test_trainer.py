@@ -7,7 +7,8 @@ import torch
 
 from anyorder.errors import ConfigError
 from anyorder.models.transformer import ModelConfig
-from anyorder.tasks.base import TaskBundle, Tokenizer, torch_generator
+from anyorder.tasks.base import TaskBundle, torch_generator
+from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import checkpoint as ckpt
 from anyorder.train import trainer
 from anyorder.train.config import OptimConfig, TrainConfig, apply_overrides, load_json
@@ -34,7 +35,7 @@ def fake_build(name, options, seed):
         calls.append(step)
         return {"n_params": float(sum(p.numel() for p in model.parameters())), "step_seen": float(step)}
 
-    tok = Tokenizer(("a", "b", "c", "d", "[MASK]"), mask_id=4)
+    tok = SymbolTable(("a", "b", "c", "d", "[MASK]"), mask_id=4)
     return TaskBundle("fake", tok, FakeSource(seed), {"vocab_size": 5, "max_len": 6}, {"k": 1}, evaluate)
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.tasks.base import Tokenizer
 from anyorder.tasks.sudoku.board import BOX, COL, ROW
+from anyorder.tokenizers.symbols import SymbolTable
 
-BOARD_TOKENIZER = Tokenizer(("[MASK]",) + tuple("123456789"), mask_id=0)
-PROMPT_TOKENIZER = Tokenizer(tuple("0123456789") + ("[SEP]", "[EOS]", "[MASK]"), mask_id=12)
-ARM_TOKENIZER = Tokenizer(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id=10)
+BOARD_TOKENIZER = SymbolTable(("[MASK]",) + tuple("123456789"), mask_id=0)
+PROMPT_TOKENIZER = SymbolTable(tuple("0123456789") + ("[SEP]", "[EOS]", "[MASK]"), mask_id=12)
+ARM_TOKENIZER = SymbolTable(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id=10)
 SEP, EOS = 10, 11
 ORDERS = ("solver", "fixed", "random")
 
