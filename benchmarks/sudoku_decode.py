@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from anyorder.experiments import sudoku_eval as ev
-from anyorder.experiments import sudoku_strategies as st
+from anyorder.experiments.sudoku import evaluate as ev
+from anyorder.experiments.sudoku import strategies as st
 from anyorder.tasks.sudoku.dataset import shipped
 
 

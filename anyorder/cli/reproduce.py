@@ -9,10 +9,10 @@ import argparse
 import importlib
 
 EXPERIMENTS: dict[str, tuple[str, str]] = {
-    "sudoku": ("anyorder.experiments.sudoku", "Sudoku Tables 2 and 5, accuracy vs NFE, order analysis"),
-    "lo-table1": ("anyorder.experiments.lo_table1", "L&O-NAE-SAT vanilla vs adaptive inference (Table 1)"),
-    "lo-imbalance": ("anyorder.experiments.lo_imbalance", "L&O-NAE-SAT error imbalance (Figure 2, bottom right)"),
-    "bp": ("anyorder.experiments.bp", "belief-propagation phase transition of a planted NAE CSP (Figure 4)"),
+    "sudoku": ("anyorder.experiments.sudoku.reproduce", "Sudoku Tables 2 and 5, accuracy vs NFE, order analysis"),
+    "lo-table1": ("anyorder.experiments.lo.table1", "L&O-NAE-SAT vanilla vs adaptive inference (Table 1)"),
+    "lo-imbalance": ("anyorder.experiments.lo.imbalance", "L&O-NAE-SAT error imbalance (Figure 2, bottom right)"),
+    "bp": ("anyorder.experiments.lo.bp", "belief-propagation phase transition of a planted NAE CSP (Figure 4)"),
 }
 
 

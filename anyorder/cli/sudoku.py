@@ -18,8 +18,8 @@ import numpy as np
 
 from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.errors import InputError
-from anyorder.experiments.sudoku_eval import decode_puzzles, load_sudoku_model
-from anyorder.experiments.sudoku_show import run_demo, show_decoding
+from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model
+from anyorder.experiments.sudoku.show import run_demo, show_decoding
 from anyorder.tasks.sudoku.metrics import per_puzzle
 from anyorder.tasks.sudoku.parse import parse_puzzle
 
@@ -50,7 +50,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def load_model(checkpoint, device):
-    """The Sudoku MDM (``sudoku_eval.SudokuModel``); tests replace this to inject a fake model."""
+    """The Sudoku MDM (``experiments.sudoku.evaluate.SudokuModel``); tests replace this to inject a fake model."""
     return load_sudoku_model(checkpoint, device)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from anyorder.experiments.sudoku_eval import SudokuCodec, SudokuModel
+from anyorder.experiments.sudoku.evaluate import SudokuCodec, SudokuModel
 
 PUZZLE = "530070000600195000098000060800060003400803001700020006060000280000419005000080079"
 SOLUTION = "534678912672195348198342567859761423426853791713924856961537284287419635345286179"

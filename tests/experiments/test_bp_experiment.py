@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from anyorder.experiments import bp
+from anyorder.experiments.lo import bp
 
 
 def test_transition_point_interpolates():

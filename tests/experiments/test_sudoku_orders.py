@@ -1,6 +1,6 @@
 import numpy as np
 
-from anyorder.experiments.sudoku_orders import (candidates, order_summary, placeable_cells, placeable_fraction,
+from anyorder.experiments.sudoku.orders import (candidates, order_summary, placeable_cells, placeable_fraction,
                                                 rank_correlations, singles_order)
 from sudoku_fakes import PUZZLE, SOLUTION, digits
 

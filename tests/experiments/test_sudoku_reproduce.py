@@ -4,11 +4,11 @@ import csv
 import numpy as np
 import pytest
 
-import anyorder.experiments.sudoku_eval as ev
-import anyorder.experiments.sudoku_strategies as st
+import anyorder.experiments.sudoku.evaluate as ev
+import anyorder.experiments.sudoku.strategies as st
 from anyorder.cli import main
-from anyorder.experiments.sudoku_gap import expected_calibration_error
-from anyorder.experiments.sudoku_orders import singles_order
+from anyorder.experiments.sudoku.gap import expected_calibration_error
+from anyorder.experiments.sudoku.orders import singles_order
 from anyorder.tasks.sudoku.dataset import FIELDS, save_npz
 from sudoku_fakes import PUZZLE, SOLUTION, digits, oracle
 

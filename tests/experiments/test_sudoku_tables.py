@@ -1,6 +1,6 @@
 import csv
 
-from anyorder.experiments.sudoku_tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, protocol_differences,
+from anyorder.experiments.sudoku.tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, protocol_differences,
                                                 with_paper_numbers, write_table)
 
 

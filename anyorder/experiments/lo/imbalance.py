@@ -18,7 +18,7 @@ import torch
 
 from anyorder.decode.logprobs import model_log_probs
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
-from anyorder.experiments.lo_table1 import resolve_device
+from anyorder.experiments.lo.table1 import resolve_device
 from anyorder.experiments.report import write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task
 from anyorder.train.checkpoint import load, step_dir_name

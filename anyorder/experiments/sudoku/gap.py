@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anyorder.experiments import sudoku_eval as ev
-from anyorder.experiments import sudoku_strategies as st
-from anyorder.experiments.sudoku_tables import write_table
+from anyorder.experiments.sudoku import evaluate as ev
+from anyorder.experiments.sudoku import strategies as st
+from anyorder.experiments.sudoku.tables import write_table
 from anyorder.tasks.sudoku.metrics import per_puzzle
 
 GAP_SCORES = ("top_prob", "top_prob_margin", "log_top_prob", "log_margin")

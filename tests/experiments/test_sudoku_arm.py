@@ -1,10 +1,10 @@
-"""Sudoku ARM decoding over triples, invalid-triple handling and metrics (anyorder.evaluation.sudoku_arm)."""
+"""Sudoku ARM decoding over triples, invalid-triple handling and metrics (anyorder.experiments.sudoku.arm)."""
 import numpy as np
 import pytest
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.evaluation.sudoku_arm import (arm_prompt, filled_cells, solve_sudoku_arm, triple_constraint,
+from anyorder.experiments.sudoku.arm import (arm_prompt, filled_cells, solve_sudoku_arm, triple_constraint,
                                             triples_to_grid)
 
 SOLUTION = np.array([(r * 3 + r // 3 + c) % 9 + 1 for r in range(9) for c in range(9)], np.int64)

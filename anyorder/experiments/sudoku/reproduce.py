@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from anyorder.decode import Plan
-from anyorder.evaluation.sudoku_arm import solve_sudoku_arm
-from anyorder.experiments import sudoku_eval as ev
-from anyorder.experiments import sudoku_report as rep
-from anyorder.experiments import sudoku_strategies as st
-from anyorder.experiments.sudoku_gap import run_gap
-from anyorder.experiments.sudoku_tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
+from anyorder.experiments.sudoku.arm import solve_sudoku_arm
+from anyorder.experiments.sudoku import evaluate as ev
+from anyorder.experiments.sudoku import report as rep
+from anyorder.experiments.sudoku import strategies as st
+from anyorder.experiments.sudoku.gap import run_gap
+from anyorder.experiments.sudoku.tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
 from anyorder.options import parse_overrides, replace_checked
 from anyorder.tasks.sudoku.dataset import shipped
 from anyorder.tasks.sudoku.metrics import per_puzzle
@@ -80,7 +80,7 @@ def run_table(sm, data, strategies, args, split: str) -> tuple[list[dict], dict]
 
 
 def run_arms(args, splits: dict) -> dict[str, list[dict]]:
-    """ARM greedy and beam-3 rows per split (``anyorder.evaluation.sudoku_arm``) for the given checkpoints."""
+    """ARM greedy and beam-3 rows per split (``anyorder.experiments.sudoku.arm``) for the given checkpoints."""
     out: dict[str, list[dict]] = {name: [] for name in splits}
     arms = {"solver": args.arm_solver, "fixed": args.arm_fixed}
     if not any(arms.values()):

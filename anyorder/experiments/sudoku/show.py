@@ -17,8 +17,8 @@ from rich.text import Text
 
 from anyorder.decode import Plan
 from anyorder.decode.noise import NOISE_PRESETS
-from anyorder.experiments import sudoku_eval as ev
-from anyorder.experiments.sudoku_strategies import PAPER_SCORES
+from anyorder.experiments.sudoku import evaluate as ev
+from anyorder.experiments.sudoku.strategies import PAPER_SCORES
 from anyorder.tasks.sudoku.dataset import shipped
 from anyorder.tasks.sudoku.metrics import per_puzzle
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from anyorder.experiments import sudoku_strategies as st
-from anyorder.experiments.sudoku_orders import order_summary, placeable_fraction
-from anyorder.experiments.sudoku_tables import write_table
+from anyorder.experiments.sudoku import strategies as st
+from anyorder.experiments.sudoku.orders import order_summary, placeable_fraction
+from anyorder.experiments.sudoku.tables import write_table
 
 FRONTIER_COLUMNS = ["family", "method", "budget", "steps", "threshold", "factor", "n", "exact_pct", "mean_nfe",
                     "seconds"]
