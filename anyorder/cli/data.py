@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from anyorder.errors import ConfigError
+from anyorder.tasks.sudoku import dataset
 
 PAPER_SIZES = {"train": 1_800_000, "test": 100_000, "hard": 1_000_000}
 SEED_OFFSET = {"train": 0, "test": 1, "hard": 2}  # split s of --split all uses stream seed + SEED_OFFSET[s]
@@ -34,8 +35,6 @@ def register(subparsers) -> None:
 
 
 def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> None:
-    from anyorder.tasks.sudoku import dataset
-
     packed = out.suffix == ".npz"
     target = out.with_name(out.name + ".chunks") if packed else out
     dataset.build_split(target, split, n, seed, chunk=args.chunk, exclude=exclude,
@@ -47,8 +46,6 @@ def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> 
 
 
 def run_sudoku(args) -> int:
-    from anyorder.tasks.sudoku import dataset
-
     if args.chunk <= 0:
         raise ConfigError(f"--chunk must be positive, got {args.chunk}")
     exclude: set = set()

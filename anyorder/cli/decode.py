@@ -21,6 +21,7 @@ from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.decode import Plan, decode
 from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
+from anyorder.train.checkpoint import load
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,8 +92,6 @@ def decode_rows(model, rows: list[list[int]], mask_id: int, plan: Plan, seed: in
 
 
 def run(args: argparse.Namespace) -> int:
-    from anyorder.train.checkpoint import load
-
     plan = plan_from_args(args)
     loaded = load(args.checkpoint)
     tok = loaded.tokenizer

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from anyorder.cli import CLIError
+
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "sudoku": ("anyorder.experiments.sudoku.reproduce", "Sudoku Tables 2 and 5, accuracy vs NFE, order analysis"),
     "lo-table1": ("anyorder.experiments.lo.table1", "L&O-NAE-SAT vanilla vs adaptive inference (Table 1)"),
@@ -36,8 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _missing(name: str):
     def run(args: argparse.Namespace) -> int:
-        from anyorder.cli import CLIError
-
         raise CLIError(f"experiment {name!r} is not available in this installation")
 
     return run

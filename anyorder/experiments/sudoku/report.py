@@ -9,6 +9,7 @@ import numpy as np
 from anyorder.experiments.sudoku import strategies as st
 from anyorder.experiments.sudoku.orders import order_summary, placeable_fraction
 from anyorder.experiments.sudoku.tables import write_table
+from anyorder.tasks.sudoku.techniques import TECHNIQUES
 
 FRONTIER_COLUMNS = ["family", "method", "budget", "steps", "threshold", "factor", "n", "exact_pct", "mean_nfe",
                     "seconds"]
@@ -101,8 +102,6 @@ def _breakdown(rows: list[dict], key: np.ndarray, name: str) -> list[dict]:
 
 def write_breakdowns(table_rows: dict, splits: dict, out: Path) -> None:
     """Exact accuracy (%) per strategy by number of givens (test, hard) and by hardest technique."""
-    from anyorder.tasks.sudoku.techniques import TECHNIQUES
-
     for split, rows in table_rows.items():
         data = splits[split]
         methods = [r["method"] for r in rows]

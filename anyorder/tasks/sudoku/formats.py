@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from anyorder.errors import InputError
-from anyorder.tasks.sudoku.board import COL, ROW, from_strings
+from anyorder.tasks.sudoku import dataset
+from anyorder.tasks.sudoku.board import COL, ROW, from_strings, to_string
 from anyorder.tasks.sudoku.dataset import SudokuData, concat, rated_arrays
 
 UNPLACED = 1  # strategy id for blanks the 7 techniques did not place
@@ -118,8 +119,6 @@ def read_radcliffe_csv(path: str | Path, limit: int | None = None) -> SudokuData
 
 
 def write_radcliffe_csv(path: str | Path, data: SudokuData) -> None:
-    from anyorder.tasks.sudoku.board import to_string
-
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "puzzle", "solution", "clues", "difficulty"])
@@ -138,15 +137,11 @@ def read_plain(path: str | Path) -> SudokuData:
 
 
 def write_plain(path: str | Path, puzzles: np.ndarray) -> None:
-    from anyorder.tasks.sudoku.board import to_string
-
     Path(path).write_text("".join(to_string(p) + "\n" for p in np.asarray(puzzles).reshape(-1, 81)))
 
 
 def load_any(path: str | Path) -> SudokuData:
     """Load a Sudoku dataset by path: our .npz/dir, Shah .npy, Radcliffe .csv, or plain text."""
-    from anyorder.tasks.sudoku import dataset
-
     p = Path(path)
     if p.is_dir() or p.suffix == ".npz":
         return dataset.load(p)
