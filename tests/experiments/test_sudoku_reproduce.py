@@ -1,5 +1,6 @@
 """End-to-end ``anyorder reproduce sudoku`` and the gap analysis with an oracle model on a tiny split."""
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,3 +59,13 @@ def test_reproduce_with_oracle(tmp_path, monkeypatch):
 def test_ece():
     assert expected_calibration_error(np.array([1.0, 1.0]), np.array([1, 1])) == 0.0
     assert abs(expected_calibration_error(np.array([0.9, 0.9]), np.array([0, 1])) - 0.4) < 1e-9
+
+
+def test_shipped_paths_point_into_the_package_assets():
+    import anyorder
+    from anyorder.experiments.sudoku.evaluate import DEFAULT_CHECKPOINT
+    from anyorder.tasks.sudoku.dataset import SHIPPED
+
+    assets = Path(anyorder.__file__).resolve().parent / "assets"
+    assert DEFAULT_CHECKPOINT == assets / "checkpoints" / "sudoku-mdm" and SHIPPED == assets / "sudoku"
+    assert (SHIPPED / "test.npz").is_file()

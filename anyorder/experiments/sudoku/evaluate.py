@@ -21,7 +21,7 @@ from anyorder.errors import CheckpointError
 from anyorder.tasks.sudoku.encode import prompt_input
 from anyorder.train.checkpoint import load
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "sudoku-mdm"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "checkpoints" / "sudoku-mdm"
 
 
 @dataclass(frozen=True)
