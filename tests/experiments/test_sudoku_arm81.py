@@ -1,4 +1,4 @@
-"""arm81: one (cell, value) token per placed cell (tasks.sudoku.encode, evaluation.sudoku_arm, solve CLI)."""
+"""arm81: one (cell, value) token per placed cell (tasks.sudoku.encode, experiments.sudoku.arm, solve CLI)."""
 import types
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from anyorder.cli import main
-from anyorder.evaluation.sudoku_arm import arm81_prompt, arm81_to_grid, cell_constraint, solve_sudoku_arm
+from anyorder.experiments.sudoku.arm import arm81_prompt, arm81_to_grid, cell_constraint, solve_sudoku_arm
 from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.tasks.registry import build_task
 from anyorder.tasks.sudoku import encode
