@@ -53,6 +53,15 @@ def _sudoku_arm(name: str, order: str, model: ModelConfig, **fields) -> TrainCon
                        task_options={**_SUDOKU_DATA, "order": order, "n_eval": 100}, **fields)
 
 
+def _sudoku_arm81(name: str, order: str) -> TrainConfig:
+    return TrainConfig(name=name, task="sudoku-arm", objective="ar",
+                       model=ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4, causal=True),
+                       task_options={**_SUDOKU_DATA, "format": "arm81", "order": order, "n_eval": 100},
+                       batch_size=64, max_steps=30000, log_every=100, eval_every=5000, ckpt_every=1000,
+                       keep_checkpoints=2, ema=0.999,
+                       optim=OptimConfig(lr=1.5e-3, warmup_steps=300, min_lr_ratio=0.0, grad_clip=1.0))
+
+
 _ARM_SMALL = ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=256, n_heads=8, causal=True)
 _ARM_SHAH = ModelConfig(vocab_size=1, max_len=1, n_layers=8, d_model=576, n_heads=8, d_mlp=3456, dropout=0.2,
                         causal=True)
@@ -110,6 +119,11 @@ CONFIGS.update({
         "sudoku-arm-solver-cpu", "solver", ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128,
                                                       n_heads=4, causal=True),
         batch_size=32, max_steps=100000, optim=OptimConfig(lr=1e-3, warmup_steps=200), ckpt_every=1000),
+    # CPU ARMs in the arm81 format (one (cell, value) token per cell, 82 tokens instead of 243; same sequence
+    # distributions as the triples, docs/data-format.md): 4 x 128 causal, batch 64, cosine to 0 within max_steps
+    # (set max_steps to the CPU budget: the schedule decays over it). Learned positions (model.positions=none: try).
+    "sudoku-arm-solver-cpu81": _sudoku_arm81("sudoku-arm-solver-cpu81", "solver"),
+    "sudoku-arm-fixed-cpu81": _sudoku_arm81("sudoku-arm-fixed-cpu81", "fixed"),
 })
 
 

@@ -1,9 +1,11 @@
-"""``anyorder solve`` and ``anyorder demo``: solve Sudoku puzzles with an adaptive-order MDM (paper Sec. 4.2).
+"""``anyorder solve`` and ``anyorder demo``: solve Sudoku puzzles with an adaptive-order MDM (paper Sec. 4.2)
+or (solve) an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam search).
 
     anyorder solve 530070000600195000098000060800060003400803001700020006060000280000419005000080079
     anyorder solve --file puzzles.txt --output solutions.txt --strategy top_prob_margin --steps 50
     anyorder solve PUZZLE score=entropy mode=remask noise=gumbel0.5-annealed   # any Plan field as KEY=VALUE
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
+    anyorder solve --file F --checkpoint ARM mode=beam beam_width=3   # ARM checkpoint (default: greedy)
     anyorder demo --n 100                 # vanilla vs top_prob vs top_prob_margin on the shipped test split
 
 Exit status: 0 = every output is a valid solution; 1 = some output is not; 2 = bad input / checkpoint.
@@ -12,16 +14,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
-from anyorder.errors import InputError
+from anyorder.errors import CheckpointError, InputError
+from anyorder.experiments.sudoku.arm import decode_sudoku_arm
 from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model
 from anyorder.experiments.sudoku.show import run_demo, show_decoding
 from anyorder.tasks.sudoku.metrics import per_puzzle
 from anyorder.tasks.sudoku.parse import parse_puzzle
+from anyorder.train.checkpoint import load, read_config, resolve
 
 DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
 
@@ -49,8 +55,23 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def load_model(checkpoint, device):
-    """The Sudoku MDM (``experiments.sudoku.evaluate.SudokuModel``); tests replace this to inject a fake model."""
+@dataclass(frozen=True)
+class ARMSolver:
+    """An ARM Sudoku checkpoint: a causal model over arm243 triples or arm81 tokens (``experiments.sudoku.arm``)."""
+
+    model: Callable
+    path: str
+
+
+def load_model(checkpoint, device, allow_arm: bool = False):
+    """The Sudoku MDM (``experiments.sudoku.evaluate.SudokuModel``), or with ``allow_arm`` an ``ARMSolver`` when the checkpoint's
+    objective is "ar"; tests replace this to inject a fake model."""
+    if allow_arm and checkpoint is not None and Path(checkpoint).exists():
+        config = read_config(resolve(checkpoint))
+        if config.get("objective") == "ar":
+            if config["task"].get("name") != "sudoku-arm":
+                raise CheckpointError(f"{checkpoint}: ARM task {config['task'].get('name')!r} is not sudoku-arm")
+            return ARMSolver(load(checkpoint, device=device).model, str(checkpoint))
     return load_sudoku_model(checkpoint, device)
 
 
@@ -96,8 +117,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         args.plan, args.puzzle = [args.puzzle] + list(args.plan), None
     plan = plan_from_args(args)
     puzzles, labels = read_puzzles(args)
-    sm = load_model(args.checkpoint, args.device)
-    if args.show:
+    sm = load_model(args.checkpoint, args.device, allow_arm=True)
+    if isinstance(sm, ARMSolver):
+        grids = solve_arm(args, sm, puzzles, plan)
+    elif args.show:
         dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
         show_decoding(puzzles[0], trace, sm.codec, plan)
         decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1)]
@@ -107,6 +130,17 @@ def cmd_solve(args: argparse.Namespace) -> int:
         grids = decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids
     valid = per_puzzle(grids, puzzles, None)["valid"]
     return _report(args, grids, valid, labels)
+
+
+def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> np.ndarray:
+    """ARM decoding (``experiments.sudoku.arm``): greedy (mode=greedy, or the default mode) or mode=beam with
+    ``beam_width`` beams; empty cells may be named, filled ones never ("format" constraint)."""
+    if args.show:
+        raise InputError("--show needs an MDM checkpoint (an ARM writes one cell per step, in its own order)")
+    if plan.mode not in ("unmask", "greedy", "beam"):
+        raise InputError(f"an ARM checkpoint decodes with mode=greedy or mode=beam, not mode={plan.mode}")
+    beam = plan.beam_width if plan.mode == "beam" else 1
+    return decode_sudoku_arm(arm.model, puzzles, beam_width=beam).grid.numpy().astype(np.int8)
 
 
 def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str]) -> int:

@@ -13,7 +13,7 @@ from anyorder.cli import main  # noqa: E402
 @pytest.fixture
 def fake(monkeypatch):
     def install(model):
-        monkeypatch.setattr(cli_sudoku, "load_model", lambda checkpoint, device: model)
+        monkeypatch.setattr(cli_sudoku, "load_model", lambda checkpoint, device, allow_arm=False: model)
     return install
 
 

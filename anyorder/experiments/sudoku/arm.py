@@ -16,6 +16,12 @@ best *valid* continuation, and ``n_invalid_argmax`` counts how often the unconst
 invalid. ``constrain="none"`` decodes unconstrained; invalid triples then appear in the output and are
 counted by ``triples_to_grid``. Neither mode enforces Sudoku rules (duplicate digits in a row/col/box are the
 model's reasoning errors and show up in the metrics). Metrics come from ``tasks.sudoku.metrics.summarize``.
+
+arm81 checkpoints (``encode`` arm81: [BOS], then one id 9 * cell + value - 1 per placed cell; recognized by the
+model's ``max_len`` of 82) decode through the same functions: the prompt is [BOS] + the givens, each step picks
+(cell, value) jointly in one softmax, "format" allows only the ids of still-empty cells (``cell_constraint``)
+and ``n_invalid_argmax`` counts the steps whose unconstrained argmax named a filled cell (or [BOS]). In the
+output, a token naming an already-filled cell counts as ``n_filled_cell``, an emitted [BOS] as out of range.
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ from anyorder.tasks.sudoku.metrics import summarize
 CONSTRAINS = ("format", "none")
 PAD = encode.ARM_TOKENIZER.pad_id  # 10: never emitted
 N_IDS = encode.ARM_TOKENIZER.vocab_size  # 11
+ARM81_LEN = 82  # [BOS] + 81 cells
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,39 @@ def arm_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         raise InputError("every ARM Sudoku prompt needs at least one given (the model has no start token)")
     tokens, _ = encode.encode_arm(puzzles, puzzles, encode.cell_sequence(puzzles, None, "fixed"))
     return torch.from_numpy(tokens), torch.from_numpy(3 * k)
+
+
+def arm_format(model) -> str:
+    """ "arm81" for a model of ``max_len`` 82, else "arm243" (fakes without a config read as arm243)."""
+    cfg = getattr(model, "cfg", None)
+    return "arm81" if getattr(cfg, "max_len", None) == ARM81_LEN else "arm243"
+
+
+def arm81_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 81) puzzles -> tokens (B, 82) int64 ([BOS], the givens row-major, [PAD] after), n_prompt (B,) = k + 1."""
+    tokens, is_fixed = encode.arm81_input(puzzles)
+    return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+
+
+def cell_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
+    """arm81: allowed ids (N, 731) at any position = the 9 values of every cell that no earlier token names."""
+    n = prefix.shape[0]
+    cell = (prefix // 9).clamp(max=81)  # [BOS] / [PAD] -> 81
+    filled = torch.zeros(n, 82, dtype=torch.bool, device=prefix.device).scatter_(1, cell, True)[:, :81]
+    allowed = torch.zeros(n, encode.ARM81_TOKENIZER.vocab_size, dtype=torch.bool, device=prefix.device)
+    allowed[:, :encode.ARM81_BOS] = (~filled).repeat_interleave(9, dim=1)
+    return allowed
+
+
+def arm81_to_grid(tokens: torch.Tensor) -> GridResult:
+    """(B, 82) arm81 tokens -> grid (first token per cell wins, ``encode.decode_arm81``), the count of emitted
+    [BOS]/[PAD] after position 0 (out of range) and of tokens naming an already-filled cell."""
+    body = tokens[:, 1:]
+    ok = body < encode.ARM81_BOS
+    cell = torch.where(ok, body // 9, 81)
+    distinct = torch.zeros(len(tokens), 82, dtype=torch.bool, device=tokens.device).scatter_(1, cell, True)
+    grid = torch.from_numpy(encode.decode_arm81(tokens.cpu().numpy())).to(tokens.device)
+    return GridResult(grid, (~ok).sum(1), ok.sum(1) - distinct[:, :81].sum(1))
 
 
 def _cells(triples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -86,7 +126,10 @@ def triple_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
 
 
 def triples_to_grid(tokens: torch.Tensor) -> GridResult:
-    """(B, 3k) triples -> grid keeping the first legal triple per cell; counts skipped invalid triples."""
+    """(B, 3k) triples -> grid keeping the first legal triple per cell; counts skipped invalid triples.
+    (B, 82) arm81 tokens go to ``arm81_to_grid``."""
+    if tokens.ndim == 2 and tokens.shape[1] == ARM81_LEN:
+        return arm81_to_grid(tokens)
     if tokens.ndim != 2 or tokens.shape[1] % 3:
         raise InputError(f"ARM Sudoku tokens must be (B, 3k), got {tuple(tokens.shape)}")
     b, k = tokens.shape[0], tokens.shape[1] // 3
@@ -113,21 +156,32 @@ class SudokuARMResult:
 
 
 def _decode_chunk(model, puzzles: np.ndarray, beam_width: int, constrain: str) -> tuple[torch.Tensor, torch.Tensor]:
-    tokens, n_prompt = arm_prompt(puzzles)
     dev = model_device(model)
-    constraint = triple_constraint if constrain == "format" else None
-    res = decode_autoregressive(model, tokens.to(dev), n_prompt.to(dev), beam_width, constraint, forbid_ids=(PAD,))
+    if arm_format(model) == "arm81":
+        tokens, n_prompt = arm81_prompt(puzzles)
+        constraint, forbid = (cell_constraint if constrain == "format" else None), (encode.ARM81_PAD,)
+    else:
+        tokens, n_prompt = arm_prompt(puzzles)
+        constraint, forbid = (triple_constraint if constrain == "format" else None), (PAD,)
+    res = decode_autoregressive(model, tokens.to(dev), n_prompt.to(dev), beam_width, constraint, forbid_ids=forbid)
     return res.tokens, res.n_invalid_argmax
 
 
-def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest: np.ndarray | None = None,
-                     beam_width: int = 1, constrain: str = "format", batch_size: int = 256) -> SudokuARMResult:
-    """Decode every puzzle (B, 81) with a causal triple model and score it (exact / valid / cell + breakdowns).
+@dataclass(frozen=True)
+class ARMGrids:
+    """Decoded grids without scoring: grid (B, 81) int64 (0 = unfilled), tokens (B, 243), the invalid-triple
+    counts of ``triples_to_grid`` and n_invalid_argmax (B,), all CPU tensors."""
 
-    Extra metrics: "invalid_out_of_range" / "invalid_filled_cell" (mean invalid triples per puzzle in the
-    output), "invalid_argmax" (mean steps per puzzle where the unconstrained argmax was invalid; "format" only).
-    Processes ``batch_size`` puzzles per decode call (each of 243 - min(3k) model calls on batch_size*width rows).
-    """
+    grid: torch.Tensor
+    tokens: torch.Tensor
+    invalid: GridResult
+    n_invalid_argmax: torch.Tensor
+
+
+def decode_sudoku_arm(model, puzzles: np.ndarray, beam_width: int = 1, constrain: str = "format",
+                      batch_size: int = 256) -> ARMGrids:
+    """Decode every puzzle (B, 81) with a causal triple model (greedy if beam_width == 1, else beam search),
+    ``batch_size`` puzzles per decode call (each of 243 - min(3k) model calls on batch_size*width rows)."""
     if constrain not in CONSTRAINS:
         raise ConfigError(f"unknown constrain={constrain!r}; valid: {list(CONSTRAINS)}")
     puzzles = np.asarray(puzzles, np.int64).reshape(-1, 81)
@@ -136,12 +190,24 @@ def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest:
         t, i = _decode_chunk(model, puzzles[lo:lo + batch_size], beam_width, constrain)
         toks.append(t.cpu())
         inv.append(i.cpu())
-    tokens, n_invalid = torch.cat(toks), torch.cat(inv)
+    tokens = torch.cat(toks)
     g = triples_to_grid(tokens)
-    grid = g.grid.numpy()
+    return ARMGrids(g.grid, tokens, g, torch.cat(inv))
+
+
+def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest: np.ndarray | None = None,
+                     beam_width: int = 1, constrain: str = "format", batch_size: int = 256) -> SudokuARMResult:
+    """``decode_sudoku_arm`` and score it (exact / valid / cell + breakdowns).
+
+    Extra metrics: "invalid_out_of_range" / "invalid_filled_cell" (mean invalid triples per puzzle in the
+    output), "invalid_argmax" (mean steps per puzzle where the unconstrained argmax was invalid; "format" only).
+    """
+    puzzles = np.asarray(puzzles, np.int64).reshape(-1, 81)
+    d = decode_sudoku_arm(model, puzzles, beam_width, constrain, batch_size)
+    g, grid = d.invalid, d.grid.numpy()
     metrics = summarize(grid, puzzles, solutions, hardest)
     metrics.update(invalid_out_of_range=float(g.n_out_of_range.float().mean()),
                    invalid_filled_cell=float(g.n_filled_cell.float().mean()),
-                   invalid_argmax=float(n_invalid.float().mean()))
-    return SudokuARMResult(grid, tokens.numpy(), g.n_out_of_range.numpy(), g.n_filled_cell.numpy(),
-                           n_invalid.numpy(), metrics)
+                   invalid_argmax=float(d.n_invalid_argmax.float().mean()))
+    return SudokuARMResult(grid, d.tokens.numpy(), g.n_out_of_range.numpy(), g.n_filled_cell.numpy(),
+                           d.n_invalid_argmax.numpy(), metrics)

@@ -8,6 +8,11 @@ prompt164 (MDM, the paper's codebase layout): prompt 81 digits ('0' blank) | [SE
 arm243 (ARM, Shah et al.): 81 (row, col, value) triples, rows/cols 0-8 and values 1-9 as ids 0-9, id 10 = [PAD]
   (unused: every sequence has exactly 243 tokens). Givens first (row-major), then the blanks in solver, fixed
   (row-major) or random order; loss on the blanks' triples only.
+arm81 (ARM, ours, 3x shorter): one token per placed cell, id = 9 * cell + (value - 1) (ids 0-728), then
+  729 = [BOS] (start token, so the prompt of k givens is k + 1 tokens) and 730 = [PAD] ([MASK] of the tokenizer;
+  never emitted). [BOS], the givens (row-major), then the blanks in solver / fixed / random order: 82 tokens;
+  loss on the blanks' tokens only. A (cell, value) token carries exactly the information of a (row, col, value)
+  triple, so both formats describe the same distributions over placement sequences (docs/data-format.md).
 All functions are vectorized over a batch: grids are (B, 81) ints with 0 = blank.
 """
 from __future__ import annotations
@@ -21,6 +26,10 @@ from anyorder.tokenizers.symbols import SymbolTable
 BOARD_TOKENIZER = SymbolTable(("[MASK]",) + tuple("123456789"), mask_id=0)
 PROMPT_TOKENIZER = SymbolTable(tuple("0123456789") + ("[SEP]", "[EOS]", "[MASK]"), mask_id=12)
 ARM_TOKENIZER = SymbolTable(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id=10)
+ARM81_BOS, ARM81_PAD = 729, 730
+ARM81_TOKENIZER = SymbolTable(tuple(f"r{c // 9 + 1}c{c % 9 + 1}={v}" for c in range(81) for v in range(1, 10))
+                              + ("[BOS]", "[PAD]"), mask_id=ARM81_PAD, pad_id=ARM81_PAD)
+ARM_FORMATS = ("arm243", "arm81")
 SEP, EOS = 10, 11
 ORDERS = ("solver", "fixed", "random")
 
@@ -129,3 +138,37 @@ def decode_arm(tokens: np.ndarray) -> np.ndarray:
     rows, k = np.nonzero(ok)
     grid[rows, 9 * trip[rows, k, 0] + trip[rows, k, 1]] = trip[rows, k, 2]
     return grid
+
+
+def encode_arm81(puzzles: np.ndarray, solutions: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """arm81: tokens (B, 82) int64 = [BOS] then 9 * cell + value - 1 per cell of ``cells``; loss_mask on the
+    blanks' tokens (positions k+1 .. 81 for k givens)."""
+    s = np.asarray(solutions, np.int64)
+    cells = np.asarray(cells, np.int64)
+    values = np.take_along_axis(s, cells, axis=1)
+    tokens = np.concatenate([np.full((s.shape[0], 1), ARM81_BOS), 9 * cells + values - 1], axis=1)
+    k = (np.asarray(puzzles) > 0).sum(1)
+    loss_mask = np.arange(82)[None, :] > k[:, None]
+    return tokens, loss_mask
+
+
+def decode_arm81(tokens: np.ndarray) -> np.ndarray:
+    """(B, 81) grid from arm81 tokens: the first token naming a cell wins (a given is never overwritten);
+    [BOS] / [PAD] are skipped."""
+    t = np.asarray(tokens, np.int64)
+    if t.ndim != 2:
+        raise InputError(f"arm81 Sudoku tokens must be (B, L), got {t.shape}")
+    grid = np.zeros((t.shape[0], 81), np.int64)
+    rows = np.arange(t.shape[0])
+    for pos in range(t.shape[1] - 1, -1, -1):  # backwards, so earlier tokens overwrite later ones
+        ok = t[:, pos] < ARM81_BOS
+        grid[rows[ok], t[ok, pos] // 9] = t[ok, pos] % 9 + 1
+    return grid
+
+
+def arm81_input(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """arm81 decoding input: tokens (B, 82) = [BOS], the givens row-major, then [PAD] up to 82, and is_fixed
+    (B, 82) = the k + 1 prompt positions."""
+    p = np.asarray(puzzles, np.int64).reshape(-1, 81)
+    tokens, loss_mask = encode_arm81(p, p, cell_sequence(p, None, "fixed"))
+    return np.where(loss_mask, ARM81_PAD, tokens), ~loss_mask

@@ -1,4 +1,4 @@
-"""The Sudoku tasks: ``MDM_TASK`` ("sudoku": board81 / prompt164) and ``ARM_TASK`` ("sudoku-arm": arm243).
+"""The Sudoku tasks: ``MDM_TASK`` ("sudoku": board81 / prompt164) and ``ARM_TASK`` ("sudoku-arm": arm243 / arm81).
 
 Batches are pure functions of (seed, step, rank): puzzle indices and symmetries are drawn from
 ``numpy.random.default_rng([seed, step, rank])`` (docs/DESIGN.md, "Batch sources"). Paper Sec. 4.6 / Table 2.
@@ -48,9 +48,10 @@ class SudokuMDMOptions:
 
 @dataclass(frozen=True)
 class SudokuARMOptions:
-    """Options of the "sudoku-arm" task (Shah et al. triples)."""
+    """Options of the "sudoku-arm" task (Shah et al. triples, or one (cell, value) token per cell)."""
 
     train_path: str | None = None  # as SudokuMDMOptions.train_path
+    format: str = "arm243"  # arm243: (row, col, value) triples (Shah et al.) | arm81: one token per cell (encode.py)
     order: str = "solver"  # order of the blanks' triples: solver | fixed | random
     augment: bool = True  # random Sudoku symmetries per batch
     n_generate: int = 1000  # puzzles generated for train_path="generate"
@@ -60,6 +61,7 @@ class SudokuARMOptions:
     def __post_init__(self) -> None:
         if self.order not in encode.ORDERS:
             raise ConfigError(f"unknown ARM order {self.order!r}; valid: {list(encode.ORDERS)}")
+        _check_choice("format", self.format, encode.ARM_FORMATS)
         _check_choice("eval_split", self.eval_split, EVAL_SPLITS)
 
 
@@ -124,12 +126,14 @@ def solver_order(puzzles: np.ndarray, stored: np.ndarray, src: np.ndarray | None
 
 @dataclass(frozen=True, eq=False)
 class ARMSource:
-    """ARM batches {"tokens": (B, 243) int64, "loss_mask": (B, 243) bool} (Shah et al. triples)."""
+    """ARM batches {"tokens": (B, L) int64, "loss_mask": (B, L) bool}: Shah et al. triples (arm243, L = 243) or
+    one (cell, value) token per cell after [BOS] (arm81, L = 82)."""
 
     data: SudokuData
     order: str
     augment: bool
     seed: int
+    format: str = "arm243"
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
         rng, idx = _draw(self.data, self.seed, step, rank, batch_size)
@@ -141,7 +145,7 @@ class ARMSource:
         if self.order == "solver":
             o = solver_order(p, o, src)
         cells = encode.cell_sequence(p, o, self.order, rng)
-        tokens, loss_mask = encode.encode_arm(p, s, cells)
+        tokens, loss_mask = (encode.encode_arm81 if self.format == "arm81" else encode.encode_arm)(p, s, cells)
         return {"tokens": torch.from_numpy(tokens), "loss_mask": torch.from_numpy(loss_mask)}
 
 
@@ -187,13 +191,19 @@ class ARMEvaluation(_ShippedEvaluation):
     (row, col, value) triple, choosing the cell as well as the value ([PAD] never emitted)."""
 
     plan: dict = field(default_factory=lambda: {"mode": "greedy"})
+    format: str = "arm243"  # arm81: [BOS] + the givens' (cell, value) tokens are the prompt, [PAD] after
 
     def encode(self, puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.format == "arm81":
+            tokens, is_fixed = encode.arm81_input(puzzles)
+            return torch.from_numpy(tokens), torch.from_numpy(is_fixed)
         cells = encode.cell_sequence(puzzles, None, "fixed")
         tokens, loss_mask = encode.encode_arm(puzzles, puzzles, cells)  # blank values are filled by the model
         return torch.from_numpy(tokens), torch.from_numpy(~loss_mask)
 
     def decode(self, tokens: torch.Tensor) -> np.ndarray:
+        if self.format == "arm81":
+            return encode.decode_arm81(tokens.cpu().numpy())
         return encode.decode_arm(tokens.cpu().numpy())
 
 
@@ -212,14 +222,16 @@ def build_mdm(o: SudokuMDMOptions, seed: int) -> TaskBundle:
 
 
 def build_arm(o: SudokuARMOptions, seed: int) -> TaskBundle:
-    """ARM Sudoku, Shah et al. triples (``SudokuARMOptions``)."""
+    """ARM Sudoku, Shah et al. triples or arm81 (``SudokuARMOptions``)."""
     data = load_train(o.train_path, o.n_generate)
-    return TaskBundle(name="sudoku-arm", tokenizer=encode.ARM_TOKENIZER,
-                      source=ARMSource(data, o.order, o.augment, seed),
-                      model_fields={"vocab_size": encode.ARM_TOKENIZER.vocab_size, "max_len": 243, "causal": True},
-                      metadata={"order": o.order, "n_train": len(data)},
-                      evaluation=ARMEvaluation(split=o.eval_split, n=o.n_eval))
+    arm81 = o.format == "arm81"
+    tok = encode.ARM81_TOKENIZER if arm81 else encode.ARM_TOKENIZER
+    return TaskBundle(name="sudoku-arm", tokenizer=tok,
+                      source=ARMSource(data, o.order, o.augment, seed, o.format),
+                      model_fields={"vocab_size": tok.vocab_size, "max_len": 82 if arm81 else 243, "causal": True},
+                      metadata={"order": o.order, "n_train": len(data), **({"format": o.format} if arm81 else {})},
+                      evaluation=ARMEvaluation(split=o.eval_split, n=o.n_eval, format=o.format))
 
 
 MDM_TASK = Task("sudoku", SudokuMDMOptions, build_mdm, "Sudoku for MDMs (board81 / prompt164 layouts)")
-ARM_TASK = Task("sudoku-arm", SudokuARMOptions, build_arm, "Sudoku for ARMs ((row, col, value) triples)")
+ARM_TASK = Task("sudoku-arm", SudokuARMOptions, build_arm, "Sudoku for ARMs ((row, col, value) triples or arm81)")
