@@ -1,9 +1,16 @@
-"""``anyorder solve`` and ``anyorder demo``: solve Sudoku puzzles with an adaptive-order MDM (paper Sec. 4.2).
+"""``anyorder solve`` and ``anyorder demo``: solve Sudoku puzzles with an adaptive-order MDM (paper Sec. 4.2)
+or an ARM baseline (Table 2; greedy or beam search over (row, col, value) triples).
 
     anyorder solve 530070000600195000098000060800060003400803001700020006060000280000419005000080079
     anyorder solve --file puzzles.txt --output solutions.txt --strategy top_prob_margin --steps 50
+    anyorder solve --file anyorder/assets/sudoku/test.npz --output out.txt     # known solutions: prints accuracy
+    anyorder solve --file test.npz --output out.txt --checkpoint anyorder/assets/checkpoints/sudoku-arm-solver
+    anyorder solve --file test.npz --output out.txt --checkpoint ARM --beam 3  # ARM beam search
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
     anyorder demo --n 100                 # vanilla vs top_prob vs top_prob_margin on the shipped test split
+
+--file reads plain text (one puzzle per line) or a dataset with solutions (our .npz / directory, Shah et al.
+.npy, Radcliffe .csv); with solutions known, the exact / valid / cell accuracy is printed (stderr).
 
 Exit status: 0 = every output is a valid solution; 1 = some output is not; 2 = bad input / checkpoint.
 """
@@ -11,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from anyorder.errors import InputError
 
+DATASET_SUFFIXES = (".npz", ".npy", ".csv")  # --file formats that carry solutions (tasks.sudoku.formats)
 DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
 
 
@@ -29,10 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("puzzle", nargs="?", help="81 cells (digits, 0 or . for blanks; whitespace/9x9 layout ok)")
     p.add_argument("--file", help="read puzzles from this file, one per line (blank lines and # comments skipped)")
     p.add_argument("--output", help="with --file: write one 81-digit solution per line here")
-    p.add_argument("--strategy", default="top_prob_margin", choices=sorted(SCORES), help="score (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s)")
-    p.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS), help="noise on the score")
-    p.add_argument("--mode", default="unmask", choices=["unmask", "remask"], help="decoder (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=None, help="with --file: only the first N puzzles")
+    p.add_argument("--strategy", default="top_prob_margin", choices=sorted(SCORES),
+                   help="MDM score (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=50, help="MDM reverse steps (default: %(default)s)")
+    p.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS), help="MDM: noise on the score")
+    p.add_argument("--mode", default="unmask", choices=["unmask", "remask"],
+                   help="MDM decoder (default: %(default)s)")
+    p.add_argument("--beam", type=int, default=None,
+                   help="ARM checkpoints: beam width (default 1 = greedy); MDM checkpoints reject it")
     _common(p)
     p.add_argument("--show", action="store_true", help="display the decoding order step by step")
     p.set_defaults(func=cmd_solve)
@@ -47,29 +62,64 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", default=None, help="MDM checkpoint directory (default: the shipped one)")
+    p.add_argument("--checkpoint", default=None,
+                   help="MDM or (solve only) ARM checkpoint directory (default: the shipped MDM)")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
 
 
-def load_model(checkpoint, device):
-    """The Sudoku MDM (``sudoku_eval.SudokuModel``); tests replace this to inject a fake model."""
+@dataclass(frozen=True)
+class ARMSolver:
+    """An ARM Sudoku checkpoint: a causal model over (row, col, value) triples (``evaluation.sudoku_arm``)."""
+
+    model: Callable
+    path: str
+
+
+def load_model(checkpoint, device, allow_arm: bool = False):
+    """The Sudoku MDM (``sudoku_eval.SudokuModel``), or with ``allow_arm`` an ``ARMSolver`` when the checkpoint's
+    objective is "ar"; tests replace this to inject a fake model."""
     from anyorder.experiments.sudoku_eval import load_sudoku_model
 
+    if allow_arm and checkpoint is not None and Path(checkpoint).exists():
+        from anyorder.errors import CheckpointError
+        from anyorder.train.checkpoint import load, read_config, resolve
+
+        config = read_config(resolve(checkpoint))
+        if config.get("objective") == "ar":
+            if config["task"].get("name") != "sudoku-arm":
+                raise CheckpointError(f"{checkpoint}: ARM task {config['task'].get('name')!r} is not sudoku-arm")
+            return ARMSolver(load(checkpoint, device=device).model, str(checkpoint))
     return load_sudoku_model(checkpoint, device)
 
 
-def read_puzzles(args) -> tuple[np.ndarray, list[str]]:
-    """Parse the positional puzzle or --file (one per line). Errors name the line. Returns (N, 81), labels."""
-    from anyorder.tasks.sudoku.parse import parse_puzzle
-
+def read_puzzles(args) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Parse the positional puzzle or --file. Returns (N, 81) puzzles, labels and the (N, 81) solutions when
+    the file is a dataset that has them (else None). Errors name the line."""
     if (args.puzzle is None) == (args.file is None):
         raise InputError("give exactly one of PUZZLE or --file")
     if args.output and not args.file:
         raise InputError("--output needs --file")
     if args.puzzle is not None:
-        return parse_puzzle(args.puzzle, require_unique=False)[None], ["puzzle"]
+        from anyorder.tasks.sudoku.parse import parse_puzzle
+
+        return parse_puzzle(args.puzzle, require_unique=False)[None], ["puzzle"], None
     path = Path(args.file)
+    if path.is_dir() or path.suffix in DATASET_SUFFIXES:
+        from anyorder.tasks.sudoku.formats import load_any
+
+        data = load_any(path)
+        data = data.subset(slice(0, args.limit)) if args.limit is not None else data
+        labels = [f"{path.name}:{i + 1}" for i in range(len(data))]
+        return np.asarray(data.puzzles, np.int64), labels, np.asarray(data.solutions, np.int64)
+    puzzles, labels = read_text_puzzles(path)
+    return puzzles[:args.limit], labels[:args.limit], None
+
+
+def read_text_puzzles(path: Path) -> tuple[np.ndarray, list[str]]:
+    """One puzzle per line (blank lines and # comments skipped); errors name the line."""
+    from anyorder.tasks.sudoku.parse import parse_puzzle
+
     if not path.is_file():
         raise InputError(f"puzzle file {path} does not exist")
     grids, labels = [], []
@@ -99,24 +149,58 @@ def format_grid(grid: np.ndarray) -> str:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from anyorder.experiments.sudoku_eval import decode_puzzles, score_grids
-    from anyorder.experiments.sudoku_strategies import make
+    from anyorder.experiments.sudoku_eval import score_grids
 
-    puzzles, labels = read_puzzles(args)
-    sm = load_model(args.checkpoint, args.device)
-    plan = make(args.strategy, args.noise, args.mode, args.steps).plan
-    if args.show:
-        from anyorder.experiments.sudoku_show import show_decoding
-
-        dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
-        show_decoding(puzzles[0], trace, sm.codec, plan)
-        decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1)]
-                        if len(puzzles) > 1 else [])
-        grids = np.concatenate([d.grids for d in decs])
-    else:
-        grids = decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids
+    puzzles, labels, solutions = read_puzzles(args)
+    sm = load_model(args.checkpoint, args.device, allow_arm=True)
+    grids, what = (solve_arm if isinstance(sm, ARMSolver) else solve_mdm)(args, sm, puzzles)
+    if solutions is not None:
+        print(accuracy_summary(grids, puzzles, solutions, what), file=sys.stderr)
     valid = score_grids(grids, puzzles, None)["valid"]
     return _report(args, grids, valid, labels)
+
+
+def solve_mdm(args, sm, puzzles: np.ndarray) -> tuple[np.ndarray, str]:
+    """MDM decoding with the chosen strategy -> (grids (N, 81), description)."""
+    from anyorder.experiments.sudoku_eval import decode_puzzles
+    from anyorder.experiments.sudoku_strategies import make
+
+    if args.beam is not None:
+        raise InputError("--beam needs an ARM checkpoint (MDMs decode with --strategy/--steps)")
+    plan = make(args.strategy, args.noise, args.mode, args.steps).plan
+    what = f"MDM {args.strategy}, noise {args.noise}, {args.mode}, {args.steps} steps"
+    if not args.show:
+        return decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids, what
+    from anyorder.experiments.sudoku_show import show_decoding
+
+    dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
+    show_decoding(puzzles[0], trace, sm.codec, plan)
+    decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1)]
+                    if len(puzzles) > 1 else [])
+    return np.concatenate([d.grids for d in decs]), what
+
+
+def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray) -> tuple[np.ndarray, str]:
+    """ARM decoding over triples, greedy or beam search (``evaluation.sudoku_arm``) -> (grids, description)."""
+    from anyorder.evaluation.sudoku_arm import decode_sudoku_arm
+
+    if args.show:
+        raise InputError("--show needs an MDM checkpoint (an ARM writes cells left to right)")
+    beam = 1 if args.beam is None else args.beam
+    if beam < 1:
+        raise InputError(f"--beam must be >= 1, got {beam}")
+    grids = decode_sudoku_arm(arm.model, puzzles, beam_width=beam).grid.numpy().astype(np.int8)
+    return grids, f"ARM {'greedy' if beam == 1 else f'beam {beam}'}"
+
+
+def accuracy_summary(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray, what: str) -> str:
+    """One line: exact / valid / cell accuracy (``sudoku_eval.score_grids``) on puzzles with known solutions."""
+    from anyorder.experiments.sudoku_eval import score_grids
+
+    m = score_grids(grids, puzzles, solutions)
+    n, k = len(puzzles), int(m["exact"].sum())
+    return (f"accuracy ({what}) on {n} puzzles: exact {100 * k / n:.1f}% ({k}/{n}), "
+            f"valid {100 * m['valid'].mean():.1f}%, cell {100 * m['cell'].mean():.1f}%")
 
 
 def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str]) -> int:

@@ -125,14 +125,21 @@ def _decode_chunk(model, puzzles: np.ndarray, beam_width: int, constrain: str) -
     return res.tokens, res.n_invalid_argmax
 
 
-def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest: np.ndarray | None = None,
-                     beam_width: int = 1, constrain: str = "format", batch_size: int = 256) -> SudokuARMResult:
-    """Decode every puzzle (B, 81) with a causal triple model and score it (exact / valid / cell + breakdowns).
+@dataclass(frozen=True)
+class ARMGrids:
+    """Decoded grids without scoring: grid (B, 81) int64 (0 = unfilled), tokens (B, 243), the invalid-triple
+    counts of ``triples_to_grid`` and n_invalid_argmax (B,), all CPU tensors."""
 
-    Extra metrics: "invalid_out_of_range" / "invalid_filled_cell" (mean invalid triples per puzzle in the
-    output), "invalid_argmax" (mean steps per puzzle where the unconstrained argmax was invalid; "format" only).
-    Processes ``batch_size`` puzzles per decode call (each of 243 - min(3k) model calls on batch_size*width rows).
-    """
+    grid: torch.Tensor
+    tokens: torch.Tensor
+    invalid: GridResult
+    n_invalid_argmax: torch.Tensor
+
+
+def decode_sudoku_arm(model, puzzles: np.ndarray, beam_width: int = 1, constrain: str = "format",
+                      batch_size: int = 256) -> ARMGrids:
+    """Decode every puzzle (B, 81) with a causal triple model (greedy if beam_width == 1, else beam search),
+    ``batch_size`` puzzles per decode call (each of 243 - min(3k) model calls on batch_size*width rows)."""
     if constrain not in CONSTRAINS:
         raise ConfigError(f"unknown constrain={constrain!r}; valid: {list(CONSTRAINS)}")
     puzzles = np.asarray(puzzles, np.int64).reshape(-1, 81)
@@ -141,12 +148,24 @@ def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest:
         t, i = _decode_chunk(model, puzzles[lo:lo + batch_size], beam_width, constrain)
         toks.append(t.cpu())
         inv.append(i.cpu())
-    tokens, n_invalid = torch.cat(toks), torch.cat(inv)
+    tokens = torch.cat(toks)
     g = triples_to_grid(tokens)
-    grid = g.grid.numpy()
+    return ARMGrids(g.grid, tokens, g, torch.cat(inv))
+
+
+def solve_sudoku_arm(model, puzzles: np.ndarray, solutions: np.ndarray, hardest: np.ndarray | None = None,
+                     beam_width: int = 1, constrain: str = "format", batch_size: int = 256) -> SudokuARMResult:
+    """``decode_sudoku_arm`` and score it (exact / valid / cell + breakdowns).
+
+    Extra metrics: "invalid_out_of_range" / "invalid_filled_cell" (mean invalid triples per puzzle in the
+    output), "invalid_argmax" (mean steps per puzzle where the unconstrained argmax was invalid; "format" only).
+    """
+    puzzles = np.asarray(puzzles, np.int64).reshape(-1, 81)
+    d = decode_sudoku_arm(model, puzzles, beam_width, constrain, batch_size)
+    g, grid = d.invalid, d.grid.numpy()
     metrics = summarize(grid, puzzles, solutions, hardest)
     metrics.update(invalid_out_of_range=float(g.n_out_of_range.float().mean()),
                    invalid_filled_cell=float(g.n_filled_cell.float().mean()),
-                   invalid_argmax=float(n_invalid.float().mean()))
-    return SudokuARMResult(grid, tokens.numpy(), g.n_out_of_range.numpy(), g.n_filled_cell.numpy(),
-                           n_invalid.numpy(), metrics)
+                   invalid_argmax=float(d.n_invalid_argmax.float().mean()))
+    return SudokuARMResult(grid, d.tokens.numpy(), g.n_out_of_range.numpy(), g.n_filled_cell.numpy(),
+                           d.n_invalid_argmax.numpy(), metrics)
