@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("solve", help="solve Sudoku puzzles with an MDM", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("puzzle", nargs="?", help="81 cells (digits, 0 or . for blanks; whitespace/9x9 layout ok)")
-    p.add_argument("--file", help="read puzzles from this file, one per line (blank lines and # comments skipped)")
+    p.add_argument("--file", help="puzzles: text, one per line (# comments ok), or a dataset with solutions "
+                   "(.npz / dir, Shah .npy, Radcliffe .csv: prints the accuracy)")
     p.add_argument("--output", help="with --file: write one 81-digit solution per line here")
     p.add_argument("--limit", type=int, default=None, help="with --file: only the first N puzzles")
     p.add_argument("--strategy", default="top_prob_margin", choices=sorted(SCORES),
@@ -45,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=50, help="MDM reverse steps (default: %(default)s)")
     p.add_argument("--noise", default="none", choices=list(NOISE_SETTINGS), help="MDM: noise on the score")
     p.add_argument("--mode", default="unmask", choices=["unmask", "remask"],
-                   help="MDM decoder (default: %(default)s)")
+                   help="MDM decoder: unmask, or remask = Ye et al. top-k with visible tokens carried over "
+                        "(ours) (default: %(default)s)")
     p.add_argument("--beam", type=int, default=None,
                    help="ARM checkpoints: beam width (default 1 = greedy); MDM checkpoints reject it")
     _common(p)
