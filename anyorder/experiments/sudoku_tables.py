@@ -95,15 +95,14 @@ def with_paper_numbers(rows: list[dict[str, Any]], split: str) -> list[dict[str,
 def repredict_note(checkpoint_config: dict[str, Any]) -> str:
     """Whether the literal remasking rows (re-predict visible tokens) mean anything for this checkpoint."""
     model = checkpoint_config.get("model", {})
-    paper_setting = model.get("max_len") == 164 and bool(model.get("tie_embeddings"))
-    if paper_setting:
-        return ("Remasking rows: this checkpoint has the paper codebase's model setting (164-token prompt+response, "
-                "tied input/output embeddings); the 'remask-repredict' rows (the literal Ye et al. decoder) show "
-                "whether re-predicting visible tokens works with it; compare them with the 'remask-carry-over' "
-                "rows (ours).")
-    return (f"Remasking rows: the 'remask-repredict' rows (the literal Ye et al. decoder, which re-predicts visible "
-            f"tokens) are not meaningful for this checkpoint ({model.get('max_len')}-token layout, "
-            f"tie_embeddings={bool(model.get('tie_embeddings'))}): it was trained only on masked positions, so its "
+    head = "Remasking rows (full run; --quick omits them): "
+    if model.get("max_len") == 164 and bool(model.get("tie_embeddings")):
+        return (head + "this checkpoint has the paper codebase's model setting (164-token prompt+response, tied "
+                "input/output embeddings); the 'remask-repredict' rows (the literal Ye et al. decoder) show whether "
+                "re-predicting visible tokens works with it; compare them with the 'remask-carry-over' rows (ours).")
+    layout = f"{model.get('max_len')}-token layout, tie_embeddings={bool(model.get('tie_embeddings'))}"
+    return (head + f"the 'remask-repredict' rows (the literal Ye et al. decoder, which re-predicts visible tokens) "
+            f"are not meaningful for this checkpoint ({layout}): it was trained only on masked positions, so its "
             "outputs at visible positions are untrained. 'remask-carry-over' (ours, Mask-Predict) keeps visible "
             "tokens and is not the paper's decoder. The paper-codebase setting is the preset sudoku-mdm-paper; "
             "point --checkpoint at such a model to test literal re-prediction.")
