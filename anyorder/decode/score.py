@@ -16,6 +16,8 @@ Names used elsewhere for the same scores (documented aliases, not separate code)
   OpenDLM ``margin``, PUMA ``top_k_margin``.
 - ``entropy``: c_i = -H(p_i) = sum_j p_j log p_j (higher = more certain); Dream ``entropy``. The paper
   itself does not evaluate it.
+- ``log_top_prob``, ``log_margin``: ours, not the paper's (log-scale variants for the noise-scale study of
+  ``experiments.sudoku.gap``).
 """
 from __future__ import annotations
 
@@ -60,13 +62,13 @@ def first_argmax(log_probs: torch.Tensor) -> torch.Tensor:
 
 
 def log_top_prob(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """c_i = log max_j p(x^i = j | x_t): the ranking of ``top_prob``, on the log scale on which the Ye et al.
+    """Ours (not in the paper). c_i = log max_j p(x^i = j | x_t): the ranking of ``top_prob``, on the log scale on which the Ye et al.
     codebase adds its Gumbel noise (so noise of a given scale perturbs the ranking differently)."""
     return log_probs.amax(dim=-1)
 
 
 def log_margin(log_probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """c_i = log p_(1) - log p_(2), the top-2 log-ratio (0 on ties). Not the same ranking as
+    """Ours (not in the paper). c_i = log p_(1) - log p_(2), the top-2 log-ratio (0 on ties). Not the same ranking as
     ``top_prob_margin`` (a ratio, not a difference); its range is [0, inf), far wider than log p_(1)."""
     top2 = log_probs.topk(2, dim=-1).values
     return (top2[..., 0] - top2[..., 1]).nan_to_num(posinf=torch.finfo(torch.float32).max)

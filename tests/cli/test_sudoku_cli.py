@@ -1,10 +1,11 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-from sudoku_fakes import PUZZLE, SOLUTION, digits, oracle  # noqa: E402
+from sudoku_fakes import PUZZLE, SOLUTION, ArmOracle, digits, oracle  # noqa: E402
 
 import anyorder.cli.sudoku as cli_sudoku  # noqa: E402
 from anyorder.cli import main  # noqa: E402
@@ -81,3 +82,116 @@ def test_solve_takes_plan_key_values_after_the_puzzle_or_file(fake, tmp_path, ca
     assert capsys.readouterr().out.strip() == SOLUTION
     assert main(["solve", PUZZLE, "scor=top_prob"]) == 2
     assert "unknown key 'scor'" in capsys.readouterr().err
+
+
+def _split_file(tmp_path, copies=3):
+    """A .npz split (tasks.sudoku.dataset) with known solutions: ``copies`` of the golden puzzle."""
+    from anyorder.tasks.sudoku.dataset import FIELDS, save_npz
+
+    p, s = digits(PUZZLE), digits(SOLUTION)
+    arrays = {"puzzles": np.stack([p] * copies), "solutions": np.stack([s] * copies),
+              "order": np.full((copies, 81), -1, np.int8), "technique": np.full((copies, 81), 2, np.int8),
+              "n_givens": np.full(copies, (p > 0).sum(), np.int8), "hardest": np.full(copies, 3, np.int8),
+              "solvable": np.ones(copies, bool), "index": np.arange(copies)}
+    assert set(arrays) == set(FIELDS)
+    path = tmp_path / "split.npz"
+    save_npz(path, arrays)
+    return path
+
+
+def test_known_solutions_print_the_accuracy(fake, tmp_path, capsys):
+    fake(oracle(digits(SOLUTION), wrong_cell=2))  # every puzzle gets one wrong cell
+    split, out = _split_file(tmp_path), tmp_path / "s.txt"
+    assert main(["solve", "--file", str(split), "--output", str(out), "--limit", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "accuracy (MDM top_prob_margin, noise none, unmask, budget schedule, 50 steps) on 2 puzzles: exact 0.0% (0/2)" in err
+    assert len(out.read_text().split()) == 2
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", "--file", str(split), "--output", str(out)]) == 0
+    assert "exact 100.0% (3/3), valid 100.0%, cell 100.0%" in capsys.readouterr().err
+
+
+def test_plain_text_has_no_accuracy_line(fake, tmp_path, capsys):
+    fake(oracle(digits(SOLUTION)))
+    f = tmp_path / "p.txt"
+    f.write_text(f"{PUZZLE}\n")
+    assert main(["solve", "--file", str(f), "--output", str(tmp_path / "s.txt")]) == 0
+    assert "accuracy" not in capsys.readouterr().err
+
+
+def test_arm_checkpoint_solves_greedy_by_default(fake, tmp_path, capsys):
+    arm = ArmOracle(digits(SOLUTION))
+    fake(cli_sudoku.ARMSolver(arm, "fake-arm"))
+    split, out = _split_file(tmp_path), tmp_path / "s.txt"
+    assert main(["solve", "--file", str(split), "--output", str(out)]) == 0
+    assert out.read_text().split() == [SOLUTION] * 3
+    assert "accuracy (ARM greedy) on 3 puzzles: exact 100.0% (3/3)" in capsys.readouterr().err
+    assert set(arm.rows) == {3}  # greedy: one row per puzzle
+    assert main(["solve", PUZZLE]) == 0  # a single puzzle, printed as a grid
+    assert capsys.readouterr().out.splitlines()[0] == "5 3 4 | 6 7 8 | 9 1 2"
+
+
+def test_arm_beam_search_and_errors(fake, tmp_path, capsys):
+    arm = ArmOracle(digits(SOLUTION), wrong_cell=2)
+    fake(cli_sudoku.ARMSolver(arm, "fake-arm"))
+    split, out = _split_file(tmp_path, copies=2), tmp_path / "s.txt"
+    assert main(["solve", "--file", str(split), "--output", str(out), "--beam", "3"]) == 1
+    assert "accuracy (ARM beam 3) on 2 puzzles: exact 0.0% (0/2)" in capsys.readouterr().err
+    assert set(arm.rows) == {6}  # beam: width x puzzles rows per model call
+    assert main(["solve", PUZZLE, "--show"]) == 2 and "needs an MDM" in capsys.readouterr().err
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "--beam", "2"]) == 2 and "needs an ARM" in capsys.readouterr().err
+    assert main(["solve", PUZZLE, "mode=beam", "beam_width=2"]) == 2 and "needs an ARM" in capsys.readouterr().err
+
+
+def test_arm_beam_plan_spelling_and_beam_alias_agree(fake, tmp_path, capsys):
+    """mode=beam beam_width=N is the spelling; --beam N is its alias (KEY=VALUE wins over it)."""
+    split, out = _split_file(tmp_path, copies=2), tmp_path / "s.txt"
+    for argv in (["mode=beam", "beam_width=3"], ["--beam", "3"], ["--beam", "5", "beam_width=3"]):
+        arm = ArmOracle(digits(SOLUTION))
+        fake(cli_sudoku.ARMSolver(arm, "fake-arm"))
+        assert main(["solve", "--file", str(split), "--output", str(out)] + argv) == 0
+        assert "accuracy (ARM beam 3) on 2 puzzles: exact 100.0% (2/2)" in capsys.readouterr().err
+        assert set(arm.rows) == {6}
+    fake(cli_sudoku.ARMSolver(ArmOracle(digits(SOLUTION)), "fake-arm"))
+    assert main(["solve", PUZZLE, "--beam", "0"]) == 2 and "--beam must be >= 1" in capsys.readouterr().err
+    assert main(["solve", PUZZLE, "mode=remask"]) == 2 and "mode=greedy or mode=beam" in capsys.readouterr().err
+
+
+def test_solve_expresses_algorithm1_as_key_values(fake, tmp_path, capsys):
+    """The paper's Algorithm 1 (vanilla, Binomial budget) through the Plan KEY=VALUE options."""
+    seen = []
+    model = oracle(digits(SOLUTION))
+    fake(model)
+    real = cli_sudoku.decode_puzzles
+
+    def spy(sm, puzzles, plan, *a, **kw):
+        seen.append(plan)
+        return real(sm, puzzles, plan, *a, **kw)
+
+    cli_sudoku.decode_puzzles, old = spy, cli_sudoku.decode_puzzles
+    try:
+        split = _split_file(tmp_path, copies=2)
+        assert main(["solve", "--file", str(split), "--output", str(tmp_path / "s.txt"), "score=vanilla",
+                     "budget=binomial"]) == 0
+    finally:
+        cli_sudoku.decode_puzzles = old
+    assert (seen[0].score, seen[0].budget, seen[0].mode) == ("vanilla", "binomial", "unmask")
+    assert "accuracy (MDM vanilla, noise none, unmask, budget binomial, 50 steps) on 2 puzzles: exact 100.0%" in \
+        capsys.readouterr().err
+
+
+def test_shipped_arm_checkpoint_is_loaded_as_an_arm():
+    from anyorder.experiments.sudoku.arm import decode_sudoku_arm
+
+    ckpt = Path(cli_sudoku.__file__).resolve().parents[1] / "assets" / "checkpoints" / "sudoku-arm-solver"
+    if not ckpt.exists():
+        pytest.skip("shipped ARM checkpoint not installed")
+    arm = cli_sudoku.load_model(str(ckpt), "cpu", allow_arm=True)
+    assert isinstance(arm, cli_sudoku.ARMSolver)
+    p = digits(SOLUTION)[None].astype(np.int64)
+    p[0, [2, 40, 80]] = 0  # three blanks: nine model calls
+    grid = decode_sudoku_arm(arm.model, p).grid.numpy()
+    assert ((grid[0] == p[0]) | (p[0] == 0)).all() and (grid[0] > 0).all()  # givens kept, every cell filled
+    with pytest.raises(Exception, match="not an MDM"):
+        cli_sudoku.load_model(str(ckpt), "cpu")

@@ -25,3 +25,30 @@ def oracle(solution: np.ndarray, wrong_cell: int | None = None) -> SudokuModel:
         return logits
 
     return SudokuModel(model, CODEC, {"model": {}, "train": None}, "oracle")
+
+
+class ArmOracle:
+    """Causal triple 'model' (experiments.sudoku.arm arm243 layout, 11 ids) that writes the first empty cell (row-major)
+    with ``solution``'s digit (optionally a wrong digit at ``wrong_cell``); ``rows`` records the batch sizes."""
+
+    def __init__(self, solution: np.ndarray, wrong_cell: int | None = None):
+        self.target = torch.as_tensor(np.asarray(solution, dtype=np.int64)).clone()
+        if wrong_cell is not None:
+            self.target[wrong_cell] = self.target[wrong_cell] % 9 + 1
+        self.rows: list[int] = []
+
+    def __call__(self, prefix: torch.Tensor) -> torch.Tensor:
+        from anyorder.experiments.sudoku.arm import filled_cells
+
+        n, t = prefix.shape
+        self.rows.append(n)
+        empty = ~filled_cells(prefix)  # (n, 81)
+        if t % 3 == 0:
+            token = empty.float().argmax(1) // 9
+        elif t % 3 == 1:
+            token = empty.view(n, 9, 9)[torch.arange(n), prefix[:, -1].clamp(max=8)].float().argmax(1)
+        else:
+            token = self.target[9 * prefix[:, -2].clamp(max=8) + prefix[:, -1].clamp(max=8)]
+        logits = torch.zeros(n, t, 11)
+        logits[torch.arange(n), -1, token] = 10.0
+        return logits

@@ -1,12 +1,14 @@
 import csv
 
-from anyorder.experiments.sudoku.tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, protocol_differences,
-                                                with_paper_numbers, write_table)
+import anyorder.experiments.sudoku.strategies as st
+from anyorder.experiments.sudoku.tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, paper_value,
+                                                protocol_differences, repredict_note, with_paper_numbers,
+                                                write_table)
 
 
-def _row(score, noise="gumbel0.5-annealed", mode="unmask", exact=50.0):
+def _row(score, noise="gumbel0.5-annealed", mode="unmask", exact=50.0, budget="schedule"):
     return {"method": f"MDM {score}", "model": "mdm", "score": score, "noise": noise, "mode": mode,
-            "budget": "schedule", "steps": 50, "n": 10, "exact_pct": exact}
+            "budget": budget, "steps": 50, "n": 10, "exact_pct": exact}
 
 
 def test_paper_numbers_beside_matching_rows(tmp_path):
@@ -26,7 +28,7 @@ def test_paper_numbers_beside_matching_rows(tmp_path):
 
 
 def test_hard_table_and_arm_rows():
-    rows = [{"method": "ARM solver", "model": "arm", "order": "solver"}, _row("vanilla")]
+    rows = [{"method": "ARM solver", "model": "arm", "order": "solver"}, _row("vanilla", "none", budget="binomial")]
     out = with_paper_numbers(rows, "hard")
     assert out[0]["paper_pct"] == PAPER_TABLE5["ARM (with ordering)"] and out[1]["paper_pct"] == 3.62
     assert len(out) == 2 + 2  # top prob and margin not run; no w/o-ordering ARM in Table 5
@@ -39,3 +41,31 @@ def test_protocol_differences_read_the_checkpoint():
     text = "\n".join(notes)
     assert "2 layers, width 64" in text and "7 steps at batch 4" in text and "sampling=subset" in text
     assert "ARM rows were not run" in text and "5 (test) and 3 (hard)" in text
+
+
+def test_vanilla_paper_row_is_algorithm_1_not_fixed_k():
+    vanilla = [s for s in st.table_strategies(50) if s.plan.score == "vanilla"]
+    alg1 = [s.labels for s in vanilla if s.plan.budget == "binomial"][0]
+    fixed_k = [s.labels for s in vanilla if s.plan.budget == "schedule" and s.noise == "gumbel0.5-annealed"][0]
+    assert "Algorithm 1" in alg1["method"] and "random order, fixed K" in fixed_k["method"]
+    assert paper_value(alg1, "test") == 6.88 and paper_value(alg1, "hard") == 3.62
+    assert paper_value(fixed_k, "test") is None and paper_value(dict(fixed_k, noise="none"), "test") is None
+    assert st.algorithm1(50).plan.noise == "none" and st.table_strategies(50)[0].plan.budget == "binomial"
+    assert [s.plan.budget for s in st.paper_strategies(50)] == ["binomial", "schedule", "schedule"]
+
+
+def test_paper_remask_row_is_the_literal_decoder():
+    remask = {s.plan.remask_visible: s.labels for s in st.table_strategies(50)
+              if s.plan.mode == "remask" and s.noise == "gumbel0.5-annealed"}
+    literal, carry = remask["repredict"], remask["keep"]
+    assert literal["mode"] == "remask-repredict" and "re-predict visible" in literal["method"]
+    assert carry["mode"] == "remask-carry-over" and "carry-over (ours)" in carry["method"]
+    assert paper_value(literal, "test") == 18.51 and paper_value(carry, "test") is None
+
+
+def test_repredict_note_depends_on_the_model_setting():
+    board = {"model": {"max_len": 81, "tie_embeddings": False}}
+    paper = {"model": {"max_len": 164, "tie_embeddings": True}}
+    assert "not meaningful" in repredict_note(board) and "trained only on masked positions" in repredict_note(board)
+    assert "paper codebase's model setting" in repredict_note(paper) and "not meaningful" not in repredict_note(paper)
+    assert repredict_note(board) in protocol_differences(board, {}, "gen", True, 1.0)

@@ -15,6 +15,41 @@ FRONTIER_COLUMNS = ["family", "method", "budget", "steps", "threshold", "factor"
                     "seconds"]
 
 
+FRONTIER_NOTES = [
+    "The 'steps' families are at matched NFE: with the schedule budget every puzzle uses exactly T model calls, "
+    "so rows with equal mean_nfe compare the scores at the same compute (equal_nfe.md puts them side by side).",
+    "The threshold / factor budgets choose their own number of model calls per puzzle, so two such rows differ "
+    "in compute as well as in score; compare them along the NFE axis (frontier.png), not at equal tau or f.",
+]
+
+
+def equal_nfe_rows(rows: list[dict]) -> list[dict]:
+    """The step-sweep families side by side at matched NFE: one row per T with each score's exact % and
+    margin - top_prob. A point enters only if its mean NFE equals T (every puzzle used exactly T calls)."""
+    table: dict[int, dict] = {}
+    for r in rows:
+        if not r["family"].endswith(" steps") or abs(r["mean_nfe"] - r["steps"]) > 1e-6:
+            continue
+        table.setdefault(r["steps"], {"nfe": r["steps"]})[r["family"].removesuffix(" steps")] = r["exact_pct"]
+    out = [table[t] for t in sorted(table)]
+    for row in out:
+        if "top_prob" in row and "top_prob_margin" in row:
+            row["margin_minus_top_prob"] = row["top_prob_margin"] - row["top_prob"]
+    return out
+
+
+def write_equal_nfe(rows: list[dict], out: Path) -> Path:
+    """equal_nfe.md/.csv: exact accuracy (%) of each score at the same model-call budget (test split)."""
+    n = rows[0]["n"] if rows else 0
+    notes = ["Each column is the same decoder (no noise, unmask-and-keep, schedule budget, argmax values) with "
+             "exactly `nfe` model calls per puzzle; 'vanilla' here is a random order with a fixed K per step.",
+             f"n = {n} puzzles per cell: one puzzle is {100 / max(n, 1):.1f} points; the binomial standard error "
+             f"at 50% is {100 * (0.25 / max(n, 1)) ** 0.5:.1f} points."]
+    write_table(equal_nfe_rows(rows), ["nfe", "vanilla", "top_prob", "top_prob_margin", "margin_minus_top_prob"],
+                out / "equal_nfe", "Exact accuracy (%) at matched NFE (test split)", notes)
+    return out / "equal_nfe.md"
+
+
 def run_frontier(sm, data, args, evaluate, log) -> list[dict]:
     """Evaluate every frontier family on ``data``; rows carry their family name."""
     rows = []
@@ -33,7 +68,8 @@ def write_frontier(rows: list[dict], out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    write_table(rows, FRONTIER_COLUMNS, out / "frontier", "Exact accuracy vs mean NFE (test split)")
+    write_table(rows, FRONTIER_COLUMNS, out / "frontier", "Exact accuracy vs mean NFE (test split)", FRONTIER_NOTES)
+    write_equal_nfe(rows, out)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for family in dict.fromkeys(r["family"] for r in rows):
         pts = sorted((r["mean_nfe"], r["exact_pct"]) for r in rows if r["family"] == family)

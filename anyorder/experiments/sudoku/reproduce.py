@@ -1,12 +1,15 @@
 """``anyorder reproduce sudoku``: paper Tables 2 and 5, accuracy vs NFE, and the decoding-order analysis.
 
 Decodes the shipped test split (Table 2, paper Sec. 4.2) and hard split (Table 5, Sec. 4.5) with every strategy
-of ``sudoku_strategies`` (scores vanilla / top_prob / top_prob_margin / entropy, Gumbel 0.5 annealed or no
-noise, unmask-and-keep or the Ye et al. remasking decoder, argmax values, 50 steps) and the ARMs when given;
-writes into ``--out``:
+of ``sudoku_strategies``: the paper's Algorithm 1 (vanilla, Binomial budget); scores vanilla (random order,
+fixed K) / top_prob / top_prob_margin / entropy with Gumbel 0.5 annealed or no noise and unmask-and-keep; the
+Ye et al. remasking decoder, literal (re-predict visible tokens) and carry-over (ours); argmax values, 50 steps;
+and the ARMs when given. ``--checkpoint`` may be any Sudoku MDM (board81 or the paper's prompt164 layout).
+Writes into ``--out``:
 
 - ``table2.md/.csv``, ``table5.md/.csv``: our exact / valid / cell accuracy, mean NFE and time beside the paper;
 - ``frontier.png`` + ``frontier.csv``: exact accuracy against mean NFE (step sweep, threshold and factor budgets);
+  ``equal_nfe.md/.csv``: the step-sweep scores side by side at matched NFE;
 - ``orders.md/.csv``: MDM order vs the 7-technique solver's order (``sudoku_orders``);
 - ``breakdown_givens.csv``, ``breakdown_hardest.csv``: exact accuracy by number of givens / hardest technique;
 - ``gap.md`` with ``--gap`` (``sudoku_gap``); ``config.json`` with the arguments and the wall time.
@@ -33,20 +36,32 @@ from anyorder.tasks.sudoku.metrics import per_puzzle
 from anyorder.train.checkpoint import load
 
 
+DEFAULT_N, QUICK_N = 100, 32  # puzzles per split without / with --quick (an explicit --n wins)
+
+
+def n_puzzles(args: argparse.Namespace) -> int:
+    """Puzzles per split: ``--n`` if given, else QUICK_N with ``--quick``, else DEFAULT_N."""
+    if args.n is not None:
+        return args.n
+    return QUICK_N if args.quick else DEFAULT_N
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default=None, help=f"MDM checkpoint (default: {ev.DEFAULT_CHECKPOINT})")
     p.add_argument("--arm-solver", default=None, help="ARM checkpoint trained with solver order")
     p.add_argument("--arm-fixed", default=None, help="ARM checkpoint trained with fixed (row-major) order")
     p.add_argument("--test-split", default=None, help="test split file/dir (default: shipped)")
     p.add_argument("--hard-split", default=None, help="hard split file/dir (default: shipped)")
-    p.add_argument("--n", type=int, default=100, help="puzzles per split (default: %(default)s; paper ~0.1M)")
+    p.add_argument("--n", type=int, default=None,
+                   help=f"puzzles per split (default: {DEFAULT_N}, with --quick {QUICK_N}; paper ~0.1M)")
     p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s, as the paper)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--arm-n", type=int, default=None,
                    help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
-    p.add_argument("--quick", action="store_true", help="paper rows only, n=32, no frontier sweep")
+    p.add_argument("--quick", action="store_true",
+                   help=f"paper rows only, no frontier sweep, n={QUICK_N} unless --n is given")
     p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
     p.add_argument("--gap-only", action="store_true", help="run only the gap analysis (test split)")
     p.add_argument("plan", nargs="*", default=[], metavar="KEY=VALUE",
@@ -118,15 +133,14 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    n = 32 if args.quick and args.n == 100 else args.n
+    n = n_puzzles(args)
     sm = ev.load_sudoku_model(args.checkpoint, args.device)
     if args.gap_only:
         return run_gap_only(sm, n, args, out, start)
     splits = {"test": shipped("test", n, args.test_split), "hard": shipped("hard", n, args.hard_split)}
     table_rows, decoded = {}, {}
     for split, full in (("test", not args.quick), ("hard", not args.quick)):
-        strategies = ([st.make(s, "gumbel0.5-annealed", "unmask", args.steps) for s in st.PAPER_SCORES]
-                      if args.quick else st.table_strategies(args.steps, full))
+        strategies = st.paper_strategies(args.steps) if args.quick else st.table_strategies(args.steps, full)
         table_rows[split], decoded[split] = run_table(sm, splits[split], strategies, args, split)
     arm_rows = run_arms(args, splits)
     if not args.quick:

@@ -2,8 +2,16 @@
 
 A ``Strategy`` is a named ``Plan`` plus the labels the tables print. Noise settings: "gumbel0.5-annealed" is
 the Ye et al. codebase default ``stochastic0.5-linear`` (Gumbel, coefficient 0.5, annealed linearly to 0),
-"none" is the plain oracle. The remasking decoder (``mode="remask"``) contributes one row per noise setting, with
-the Ye et al. top-k decoder's score: the log-probability of the argmax (``score="log_top_prob"``).
+"none" is the plain oracle. The remasking decoder (``mode="remask"``) honours ``Plan.score``; the table's remask
+rows use the Ye et al. top-k decoder's score, the log-probability of the argmax (``score="log_top_prob"``), one
+row per noise setting and per ``remask_visible`` rule.
+
+Labels keep apart what the paper ran and what we added:
+- vanilla with ``budget="binomial"`` is the paper's Algorithm 1 (each masked cell revealed independently with
+  probability p_j, so the count per step is Binomial); vanilla with the deterministic ``schedule`` budget is a
+  random order with a fixed K per step, ours, labelled "random order, fixed K";
+- ``remask_visible="repredict"`` is the literal Ye et al. decoder (every maskable cell re-predicted each step);
+  ``"keep"`` carries visible tokens over (Mask-Predict), ours, labelled "remask, carry-over (ours)".
 """
 from __future__ import annotations
 
@@ -32,30 +40,62 @@ class Strategy:
         score = "top_prob" if codebase else p.score_name
         extra = {"threshold": p.threshold} if p.budget == "threshold" else (
             {"factor": p.factor} if p.budget == "factor" else {})
-        return {"method": self.name, "model": "mdm", "score": score, "noise": self.noise, "mode": p.mode,
-                "budget": p.budget, "steps": p.steps, **extra}
+        return {"method": self.name, "model": "mdm", "score": score, "noise": self.noise, "mode": mode_label(p),
+                "budget": "remask" if p.mode == "remask" else p.budget, "steps": p.steps, **extra}
+
+
+def mode_label(plan: Plan) -> str:
+    """"unmask", "remask-repredict" (the literal Ye et al. decoder) or "remask-carry-over" (ours)."""
+    if plan.mode != "remask":
+        return plan.mode
+    return "remask-repredict" if plan.remask_visible == "repredict" else "remask-carry-over"
+
+
+def _head(score: str, plan: Plan) -> str:
+    if plan.mode == "remask":
+        if score != "log_top_prob":  # not the Ye et al. score: name it
+            return f"remask {score}" + (" (re-predict visible)" if plan.remask_visible == "repredict"
+                                        else ", carry-over (ours)")
+        return ("remask (Ye et al. top-k, re-predict visible)" if plan.remask_visible == "repredict"
+                else "remask, carry-over (ours)")
+    if score == "vanilla":
+        return "vanilla (Algorithm 1)" if plan.budget == "binomial" else "vanilla (random order, fixed K)"
+    return score
 
 
 def make(score: str, noise: str, mode: str = "unmask", steps: int = 50, **plan_fields) -> Strategy:
     plan = Plan(steps=steps, score=score, value="argmax", mode=mode, **NOISE_SETTINGS[noise], **plan_fields)
-    budget = plan_fields.get("budget", "schedule")
+    budget = "remask" if mode == "remask" else plan.budget
     suffix = {"threshold": f" tau={plan.threshold}", "factor": f" f={plan.factor}"}.get(budget, "")
-    head = ("remask (Ye top-k)" if score == "log_top_prob" else f"remask {score}") if mode == "remask" else score
-    return Strategy(f"MDM {head} | {noise} | {mode} | {budget}{suffix} | T={steps}", plan, noise)
+    return Strategy(f"MDM {_head(score, plan)} | {noise} | {mode_label(plan)} | {budget}{suffix} | T={steps}",
+                    plan, noise)
+
+
+def algorithm1(steps: int = 50) -> Strategy:
+    """The paper's vanilla inference (Algorithm 1): random order, Binomial count per step, no oracle noise."""
+    return make("vanilla", "none", "unmask", steps, budget="binomial")
+
+
+def paper_strategies(steps: int) -> list[Strategy]:
+    """The paper's three MDM rows: Algorithm 1, and top_prob / top_prob_margin with Gumbel 0.5 (App. D.2)."""
+    return [algorithm1(steps)] + [make(s, "gumbel0.5-annealed", "unmask", steps) for s in PAPER_SCORES[1:]]
 
 
 def table_strategies(steps: int, full: bool = True) -> list[Strategy]:
-    """Table rows: every score x noise with unmask-and-keep, plus the remasking decoder per noise.
-    ``full=False`` (hard split, --quick): paper noise only."""
+    """Table rows: Algorithm 1; every score x noise with unmask-and-keep (vanilla there: random order, fixed K);
+    the remasking decoder per noise, literal (re-predict visible) and carry-over (ours).
+    ``full=False``: paper noise only."""
     noises = list(NOISE_SETTINGS) if full else ["gumbel0.5-annealed"]
-    rows = [make(s, n, "unmask", steps) for n in noises for s in ALL_SCORES]
-    return rows + [make("log_top_prob", n, "remask", steps) for n in noises]
+    rows = [algorithm1(steps)] + [make(s, n, "unmask", steps) for n in noises for s in ALL_SCORES]
+    return rows + [make("log_top_prob", n, "remask", steps, remask_visible=v)
+                   for n in noises for v in ("repredict", "keep")]
 
 
 def frontier_strategies(step_sweep=(5, 10, 20, 50, 81), taus=(0.5, 0.7, 0.9, 0.99),
                         factors=(0.5, 1.0, 2.0)) -> dict[str, list[Strategy]]:
-    """Equal-compute frontier families (noise none, unmask): step sweeps per score and the threshold / factor
-    budgets (upper bound 81 steps) for top_prob and top_prob_margin."""
+    """Accuracy-vs-NFE families (noise none, unmask): step sweeps per score (every puzzle uses exactly T model
+    calls, so these are compared at matched NFE) and the threshold / factor budgets (upper bound 81 steps; each
+    puzzle chooses its own NFE) for top_prob and top_prob_margin."""
     families = {f"{s} steps": [make(s, "none", "unmask", T) for T in step_sweep]
                 for s in ("vanilla", "top_prob", "top_prob_margin")}
     for s in ("top_prob", "top_prob_margin"):

@@ -25,12 +25,26 @@ COLUMNS = ["method", "score", "noise", "mode", "budget", "steps", "n", "exact_pc
 
 
 def paper_row_name(row: dict[str, Any]) -> str | None:
-    """The paper row a measured row corresponds to: MDM rows with the paper's inference settings (Gumbel 0.5,
-    50-step schedule budget, either decoder mode since the paper's is unstated) and ARM rows by order."""
+    """The paper row a measured row corresponds to (50 steps only):
+    - vanilla: the paper's Algorithm 1 only (``budget="binomial"``; the oracle noise does not apply to a random
+      order), not a random order with a fixed K per step;
+    - top_prob / top_prob_margin: the paper's inference settings (Gumbel 0.5, schedule budget) with
+      unmask-and-keep, and the literal Ye et al. remasking decoder (it ranks by the argmax log-probability,
+      i.e. top_prob), since the paper does not say which decoder its numbers used; never the carry-over
+      remasking variant (ours);
+    - ARM rows by order."""
     if row.get("model") == "arm":
         return ARM_ROWS.get(row.get("order"))
-    paper_setting = row.get("noise") == "gumbel0.5-annealed" and row.get("budget") == "schedule"
-    return SCORE_ROWS.get(row.get("score")) if paper_setting and row.get("steps") == 50 else None
+    if row.get("steps") != 50:
+        return None
+    score, mode, budget = row.get("score"), row.get("mode"), row.get("budget")
+    if score == "vanilla":
+        return SCORE_ROWS["vanilla"] if mode == "unmask" and budget == "binomial" else None
+    if row.get("noise") != "gumbel0.5-annealed":
+        return None
+    if (mode == "unmask" and budget == "schedule") or mode == "remask-repredict":
+        return SCORE_ROWS.get(score)
+    return None
 
 
 def paper_value(row: dict[str, Any], split: str) -> float | None:
@@ -78,6 +92,22 @@ def with_paper_numbers(rows: list[dict[str, Any]], split: str) -> list[dict[str,
     return out
 
 
+def repredict_note(checkpoint_config: dict[str, Any]) -> str:
+    """Whether the literal remasking rows (re-predict visible tokens) mean anything for this checkpoint."""
+    model = checkpoint_config.get("model", {})
+    head = "Remasking rows (full run; --quick omits them): "
+    if model.get("max_len") == 164 and bool(model.get("tie_embeddings")):
+        return (head + "this checkpoint has the paper codebase's model setting (164-token prompt+response, tied "
+                "input/output embeddings); the 'remask-repredict' rows (the literal Ye et al. decoder) show whether "
+                "re-predicting visible tokens works with it; compare them with the 'remask-carry-over' rows (ours).")
+    layout = f"{model.get('max_len')}-token layout, tie_embeddings={bool(model.get('tie_embeddings'))}"
+    return (head + f"the 'remask-repredict' rows (the literal Ye et al. decoder, which re-predicts visible tokens) "
+            f"are not meaningful for this checkpoint ({layout}): it was trained only on masked positions, so its "
+            "outputs at visible positions are untrained. 'remask-carry-over' (ours, Mask-Predict) keeps visible "
+            "tokens and is not the paper's decoder. The paper-codebase setting is the preset sudoku-mdm-paper; "
+            "point --checkpoint at such a model to test literal re-prediction.")
+
+
 def protocol_differences(checkpoint_config: dict[str, Any], n_eval: dict[str, int], data_source: str,
                          arm_given: bool, seconds: float) -> list[str]:
     """Factual list of how this run differs from the paper's protocol, read from the checkpoint's config."""
@@ -99,8 +129,12 @@ def protocol_differences(checkpoint_config: dict[str, Any], n_eval: dict[str, in
         f"token_weight={mdm.get('token_weight', '?')}; the paper's Sudoku loss settings are not stated (§8 Q2).",
         "Values are the argmax (Ye et al. codebase); the paper's text says values are sampled.",
         "Gumbel 0.5 is annealed linearly to 0 (codebase default 'stochastic0.5-linear'); the paper does not say.",
-        "Paper numbers are shown beside both decoder modes (unmask-and-keep and remasking); the paper does not "
-        "say which its numbers used.",
+        "Vanilla: the paper's row is Algorithm 1 ('vanilla (Algorithm 1)', budget binomial: every masked cell is "
+        "revealed independently with probability 1/(T-j) at step j); 'vanilla (random order, fixed K)' reveals "
+        "round(n_masked/(T-j)) random cells per step and has no paper number.",
+        "Paper numbers for top_prob are shown beside both unmask-and-keep and the literal remasking decoder "
+        "(remask-repredict); the paper does not say which decoder its numbers used.",
+        repredict_note(checkpoint_config),
         f"Wall time of this reproduction: {seconds:.0f} s.",
     ]
     if not arm_given:
