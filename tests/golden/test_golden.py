@@ -18,6 +18,16 @@ import make_golden as golden  # noqa: E402
 PLANS = json.loads((golden.DATA / "plans.json").read_text())
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The goldens were made single-threaded; other tests (Accelerate) may change torch's thread count, and
+    float reductions then round differently."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def decoded():
     return golden.run_decodes(golden.load_model("tiny_mdm"), golden.puzzles(), PLANS)
