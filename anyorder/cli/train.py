@@ -1,9 +1,9 @@
 """``anyorder train`` and ``anyorder eval``: train from a named preset or JSON config; evaluate a checkpoint.
 
     anyorder train toy-mdm max_steps=500 optim.lr=2e-3       # preset + KEY=VALUE overrides
-    anyorder train runs/old/config.json --resume              # a JSON config, continue from its latest checkpoint
+    anyorder train old/config.json --resume                   # a JSON config, continue from its latest checkpoint
     accelerate launch --config_file configs/accelerate/ddp.yaml -m anyorder train sudoku-mdm-paper
-    anyorder eval runs/toy-mdm --n 500                       # rebuild the task, run its evaluation
+    anyorder eval ~/.cache/anyorder/runs/toy-mdm --n 500     # rebuild the task, run its evaluation
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", metavar="CONFIG", help="preset name or path to a config JSON")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="field overrides (dotted paths)")
     p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
-    p.add_argument("--out-dir", help="parent directory of the run directory (default: the config's out_dir)")
+    p.add_argument("--out-dir", help="parent directory of the run directory (default: the config's out_dir, "
+                                      "else $ANYORDER_RUNS, else ~/.cache/anyorder/runs)")
     p.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     p.set_defaults(func=run_train)
 

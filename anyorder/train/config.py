@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class TrainConfig:
     ema: float | None = None  # EMA decay of the weights (e.g. 0.999); None = off
     compile: bool = False  # torch.compile the model for training
     mixed_precision: str = "no"  # "no" | "bf16" | "fp16" (Accelerate autocast)
-    out_dir: str = "runs"  # parent of the run directory
+    out_dir: str = ""  # parent of the run directory; "" = default_runs_dir() (outside any work tree)
     init_from: str | None = None  # start from this checkpoint's weights (fine-tuning); optimizer starts fresh
 
     def __post_init__(self) -> None:
@@ -90,7 +91,16 @@ class TrainConfig:
 
     @property
     def run_dir(self) -> Path:
-        return Path(self.out_dir) / self.name
+        return (Path(self.out_dir).expanduser() if self.out_dir else default_runs_dir()) / self.name
+
+
+def default_runs_dir() -> Path:
+    """Where runs live unless ``out_dir`` says otherwise: $ANYORDER_RUNS, else $XDG_CACHE_HOME/anyorder/runs,
+    else ~/.cache/anyorder/runs. Outside the repository, so long runs survive a new checkout."""
+    if os.environ.get("ANYORDER_RUNS"):
+        return Path(os.environ["ANYORDER_RUNS"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "anyorder" / "runs"
 
 
 def resolve_model(cfg: TrainConfig, model_fields: dict[str, Any]) -> TrainConfig:

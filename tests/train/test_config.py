@@ -87,3 +87,15 @@ def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         base().max_steps = 3  # type: ignore[misc]
     assert isinstance(base().model, ModelConfig)
+
+
+def test_default_run_dir_is_outside_the_work_tree(monkeypatch, tmp_path):
+    from anyorder.train.config import TrainConfig, default_runs_dir
+
+    monkeypatch.delenv("ANYORDER_RUNS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert default_runs_dir() == tmp_path / "cache" / "anyorder" / "runs"
+    assert TrainConfig(name="r", task="toy").run_dir == tmp_path / "cache" / "anyorder" / "runs" / "r"
+    monkeypatch.setenv("ANYORDER_RUNS", str(tmp_path / "mine"))
+    assert TrainConfig(name="r", task="toy").run_dir == tmp_path / "mine" / "r"
+    assert TrainConfig(name="r", task="toy", out_dir=str(tmp_path / "x")).run_dir == tmp_path / "x" / "r"
