@@ -47,14 +47,14 @@ def parse_overrides(cls: type, overrides: list[str]) -> dict[str, Any]:
     return values
 
 
-def replace_checked(obj: Any, values: dict[str, Any]) -> Any:
-    """``dataclasses.replace`` that reports bad values as ConfigError."""
+def replace_checked(obj: Any, values: dict[str, Any], context: str | None = None) -> Any:
+    """``dataclasses.replace`` that reports bad values as ConfigError (prefixed by ``context``)."""
     try:
         return dataclasses.replace(obj, **values)
     except (TypeError, ValueError) as e:
         if isinstance(e, ConfigError):
             raise
-        raise ConfigError(f"invalid value in {values}: {e}") from e
+        raise ConfigError(f"{context or f'invalid value in {values}'}: {e}") from e
 
 
 def _set_path(obj: Any, path: list[str], raw: str, full: str) -> Any:
@@ -82,12 +82,7 @@ def _replace(obj: Any, name: str, value: Any) -> Any:
     hook = getattr(obj, "override_changes", None)  # a config may reset derived fields (ModelConfig.d_mlp)
     if hook is not None:
         changes = hook(name, value)
-    try:
-        return dataclasses.replace(obj, **changes)
-    except (TypeError, ValueError) as e:
-        if isinstance(e, ConfigError):
-            raise
-        raise ConfigError(f"invalid value for {name}: {e}") from e
+    return replace_checked(obj, changes, f"invalid value for {name}")
 
 
 def _json_or_str(raw: str) -> Any:
