@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.set_defaults(func=run_sudoku)
+    from anyorder.cli import data_text
+
+    data_text.register(sub)  # data text, data text-corpus
     p.set_defaults(func=lambda args: p.print_help())
 
 

@@ -18,6 +18,8 @@ TASKS: dict[str, str] = {
     "sudoku": "anyorder.tasks.sudoku.task:MDM_TASK",
     "sudoku-arm": "anyorder.tasks.sudoku.task:ARM_TASK",
     "lo": "anyorder.tasks.lo:TASK",
+    "text": "anyorder.tasks.text.task:TASK",
+    "text-pi": "anyorder.tasks.text.task:PI_TASK",
 }
 
 

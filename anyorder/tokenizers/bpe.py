@@ -1,7 +1,8 @@
 """A byte-pair-encoding tokenizer trained with the Hugging Face ``tokenizers`` library (``kind="bpe"``).
 
 ``BPETokenizer.train(texts, vocab_size)`` learns merges (byte-level, so any text encodes) with the special
-tokens [MASK] and [PAD] at ids 0 and 1; ``save`` writes ``tokenizer.json`` into the checkpoint directory.
+tokens [MASK] and [PAD] at ids 0 and 1 (and any ``extra_special`` tokens after them, e.g. the text task's [EOS]
+document separator); ``save`` writes ``tokenizer.json`` into the checkpoint directory.
 """
 from __future__ import annotations
 
@@ -32,11 +33,12 @@ class BPETokenizer:
         self._mask, self._pad = ids[MASK], ids[PAD]
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> "BPETokenizer":
+    def train(cls, texts: Iterable[str], vocab_size: int, min_frequency: int = 2,
+              extra_special: Sequence[str] = ()) -> "BPETokenizer":
         core = HFCoreTokenizer(models.BPE())
         core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         core.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[MASK, PAD],
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[MASK, PAD, *extra_special],
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
         core.train_from_iterator(texts, trainer)
         return cls(core)
@@ -55,7 +57,10 @@ class BPETokenizer:
 
     @property
     def special_tokens(self) -> dict[str, int]:
-        return {"mask": self._mask, "pad": self._pad}
+        """{"mask", "pad"} plus any extra special token, keyed by its name without brackets, lower case."""
+        extra = {t.content.strip("[]<>|").lower(): i for i, t in self.core.get_added_tokens_decoder().items()
+                 if t.special and t.content not in (MASK, PAD)}
+        return {**extra, "mask": self._mask, "pad": self._pad}
 
     def encode(self, text: str | Sequence[str]) -> list[int]:
         return self.core.encode(text if isinstance(text, str) else "".join(text)).ids
