@@ -190,3 +190,63 @@ def get_config(name_or_path: str) -> TrainConfig:
             raise ConfigError(f"config file {path} does not exist")
         return load_json(path)
     raise ConfigError(f"unknown config {name_or_path!r}; presets: {sorted(CONFIGS)} (or a path to a JSON file)")
+
+
+# ------------------------------------------------------------------------------------------------ text
+# Text (paper Sec. 4.1, 4.2, 4.5; docs/text.md). Data: `anyorder data text` shards (default: the Debian
+# Austen + King James corpus, scripts/build_text_corpus.sh; 2.1M tokens with the default 4k BPE, rows of 256).
+# CPU presets: learned absolute positions (App. C.1: no RoPE, so the pi-learners have no left-to-right bias),
+# RMSNorm + SwiGLU, no bias, as the SMDM family; AdamW (0.9, 0.95), weight decay 0.1, cosine to lr/10.
+# Paper-scale presets: the SMDM "Diff_LLaMA" family (non-embedding sizes; layers x heads x width, SwiGLU 4x),
+# L = 2048, batch 256 x 2048 tokens, lr 4e-4 -> 4e-5 (paper C.1), bf16; data from SlimPajama via datasets:
+#   anyorder data text DATA --hf DKYoon/SlimPajama-6B --hf-streaming --seq-len 2048 --vocab-size 32000
+#   accelerate launch --config_file configs/accelerate/ddp.yaml -m anyorder train text-mdm-smdm-170m \
+#     task_options.data=DATA
+# Cost: training FLOPs = (6 N + 6 n_layers L d) x tokens (objectives/flops.py); 170M at L=2048 is 1.19e9
+# FLOPs/token, so the SMDM "100e18" budget is 8.4e10 tokens = 160k steps of 524k tokens, about 70 H100-hours
+# at 400 TFLOP/s sustained (not run here).
+SMDM_FAMILY: dict[str, tuple[int, int, int]] = {  # name: (n_layers, n_heads, d_model); d_mlp = 4 d_model
+    "6m": (6, 4, 256), "19m": (8, 6, 384), "34m": (8, 8, 512), "48m": (9, 9, 576), "66m": (10, 10, 640),
+    "85m": (13, 10, 640), "113m": (12, 12, 768), "142m": (15, 12, 768), "170m": (18, 12, 768),
+}
+
+
+def text_model(n_layers: int, d_model: int, n_heads: int, causal: bool = False) -> ModelConfig:
+    """An SMDM-style block stack with learned absolute positions (vocab_size / max_len set by the task)."""
+    return ModelConfig(vocab_size=1, max_len=1, n_layers=n_layers, d_model=d_model, n_heads=n_heads, mlp="swiglu",
+                       norm="rmsnorm", positions="learned", bias=False, causal=causal)
+
+
+def text_train_config(name: str, model: ModelConfig, arm: bool, task_options: dict | None = None,
+                      batch_size: int = 32, max_steps: int = 20000, lr: float = 1e-3, warmup_steps: int = 200,
+                      **fields) -> TrainConfig:
+    """A text MDM (task ``text``) or ARM / pi-learner (task ``text-pi``, ``task_options.family``) config."""
+    optim = OptimConfig(lr=lr, weight_decay=0.1, betas=(0.9, 0.95), warmup_steps=warmup_steps, min_lr_ratio=0.1)
+    defaults = dict(log_every=50, eval_every=500, ckpt_every=500, keep_checkpoints=2)
+    return TrainConfig(name=name, task="text-pi" if arm else "text", objective="ar" if arm else "mdm",
+                       task_options=dict(task_options or {}), model=model, mdm=MDMConfig(), ar=ARConfig(),
+                       optim=optim, batch_size=batch_size, max_steps=max_steps, **{**defaults, **fields})
+
+
+def _smdm(size: str, arm: bool) -> TrainConfig:
+    n_layers, n_heads, d_model = SMDM_FAMILY[size]
+    kind = "arm" if arm else "mdm"
+    return text_train_config(f"text-{kind}-smdm-{size}", text_model(n_layers, d_model, n_heads, causal=arm), arm,
+                             {"seq_len": 2048, "n_eval": 1024, "eval_samples": 1}, batch_size=256,
+                             max_steps=160_000, lr=4e-4, warmup_steps=1000, eval_every=5000, ckpt_every=2000,
+                             mixed_precision="bf16")
+
+
+_TEXT_CPU = {"seq_len": 128, "n_eval": 64}
+CONFIGS.update({
+    # CPU text MDM (1.0M non-embedding, 3.2M total with the 8k vocabulary): the model of the order-NLL table and
+    # the GenPPL figure at CPU scale. (Throughput measured in docs/text.md.)
+    "text-mdm-cpu": text_train_config("text-mdm-cpu", text_model(4, 128, 4), False, _TEXT_CPU),
+    # The ARM of the same size on the same windows (a pi-learner with task_options.family=closer|uniform|...).
+    "text-arm-cpu": text_train_config("text-arm-cpu", text_model(4, 128, 4, causal=True), True, _TEXT_CPU),
+    # The GenPPL judge (stand-in for LLaMA-2-7B at CPU scale): a larger ARM (6 x 192) on the same corpus.
+    "text-arm-judge-cpu": text_train_config("text-arm-judge-cpu", text_model(6, 192, 6, causal=True), True,
+                                            _TEXT_CPU, lr=7e-4),
+    **{f"text-mdm-smdm-{s}": _smdm(s, False) for s in SMDM_FAMILY},
+    **{f"text-arm-smdm-{s}": _smdm(s, True) for s in SMDM_FAMILY},
+})

@@ -40,7 +40,7 @@ def register(sub) -> None:
     t.add_argument("--hf-streaming", action="store_true", help="stream the dataset (large hub datasets)")
     t.add_argument("--max-documents", type=int, default=None, help="read at most this many documents (--hf)")
     t.add_argument("--seq-len", type=int, default=256, help="tokens per packed row")
-    t.add_argument("--vocab-size", type=int, default=8192, help="BPE vocabulary (paper-scale runs: 32000)")
+    t.add_argument("--vocab-size", type=int, default=4096, help="BPE vocabulary (4096 keeps the CPU models' LM head cheap; paper-scale runs: 32000)")
     t.add_argument("--val-fraction", type=float, default=0.02, help="fraction of row blocks held out")
     t.add_argument("--block-rows", type=int, default=16, help="consecutive rows per split block")
     t.add_argument("--seed", type=int, default=0, help="seed of the validation block choice")

@@ -8,7 +8,8 @@ tokens beside them, so ``per_token`` is the paper's per-token validation loss.
   where x0[pi{i..L-1}] is x0 with positions pi(i), ..., pi(L-1) replaced by [MASK] (fixed positions are always
   visible and are not scored). Each (sequence, step) pair is one masked copy of the sequence; all copies are
   evaluated in chunks of ``batch_size``, so ``n_model_calls = ceil(n_scored_tokens / batch_size)`` where
-  n_scored_tokens = sum over rows of the non-fixed positions (B * L without ``is_fixed``).
+  n_scored_tokens = sum over rows of the non-fixed positions (B * L without ``is_fixed``); with
+  ``positions_per_call = k`` (an approximation, see the function) ``ceil(sum_b ceil(n_b / k) / batch_size)``.
 - ``mdm_elbo``: unbiased Monte-Carlo estimate of the MDM's negative ELBO (Prop. 2.1, eq. 1):
       L(x0) = E_{n ~ U{1..L'}} E_{M subset, |M| = n} (L'/n) sum_{i in M} -log p_theta(x0^i | x0[M])
   with L' the number of non-fixed positions. Equals E_{pi ~ Unif(S_L)} NLL_pi(x0) >= -log p_theta(x0).
@@ -41,14 +42,6 @@ class LikelihoodResult:
         return float(self.nll.sum() / self.n_tokens.sum().clamp(min=1))
 
 
-def _masked_logprob(model, states: torch.Tensor, target_pos: torch.Tensor, target: torch.Tensor,
-                    mask_id: int) -> torch.Tensor:
-    """log p(target | state) read at ``target_pos`` with [MASK] never predicted. states (n, L) -> (n,)."""
-    logits = model(states)[torch.arange(states.shape[0], device=states.device), target_pos].double()
-    logits[:, mask_id] = float("-inf")
-    return torch.log_softmax(logits, dim=-1).gather(1, target[:, None]).squeeze(1)
-
-
 def _prepare(x0: torch.Tensor, is_fixed: torch.Tensor | None) -> torch.Tensor:
     if x0.ndim != 2 or x0.dtype != torch.long:
         raise InputError(f"x0 must be a (B, L) int64 tensor, got {x0.dtype} {tuple(x0.shape)}")
@@ -68,21 +61,46 @@ def _check_order(order: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def chain_rule_nll(model, x0: torch.Tensor, order: torch.Tensor, mask_id: int,
-                   is_fixed: torch.Tensor | None = None, batch_size: int = 256) -> LikelihoodResult:
+                   is_fixed: torch.Tensor | None = None, batch_size: int = 256, positions_per_call: int = 1,
+                   progress: bool = False) -> LikelihoodResult:
     """NLL of ``x0`` (B, L) under an MDM decoded along ``order`` ((L,) or (B, L); order[b, i] = position
-    revealed at step i). See the module docstring for the formula and the number of model calls."""
+    revealed at step i). See the module docstring for the formula and the number of model calls.
+
+    For an MDM each step conditions on a different visible set, so the exact chain rule needs one masked copy
+    per scored (row, step); these copies are batched ``batch_size`` per model call (``progress`` shows a tqdm
+    bar over calls). ``positions_per_call = k > 1`` reads k consecutive steps of a row from one copy (the state
+    before the first of them): the NLL of revealing k tokens at once from their marginals (a k-token-per-step
+    decoder), k times fewer copies; an approximation of the chain rule (exact for k = 1 or a model whose
+    predictions do not depend on the other masked tokens' values, since masked tokens are never visible).
+    """
+    if positions_per_call < 1:
+        raise InputError(f"positions_per_call must be >= 1, got {positions_per_call}")
     fixed = _prepare(x0, is_fixed)
     order = _check_order(order, x0)
     step_of = inverse_permutation(order)  # (B, L): step at which each position is revealed
-    rows, steps = (~fixed.gather(1, order)).nonzero(as_tuple=True)  # scored (row, step) pairs
+    rows, steps = (~fixed.gather(1, order)).nonzero(as_tuple=True)  # scored (row, step) pairs, row-major
+    n_scored = (~fixed).sum(1)
+    first = torch.cumsum(n_scored, 0) - n_scored  # index of each row's first scored pair
+    rank = torch.arange(rows.numel(), device=x0.device) - first[rows]  # k-th scored step of its row
+    leader = rank % positions_per_call == 0  # the first pair of each group gives the group's state
+    group = torch.cumsum(leader.long(), 0) - 1  # group id of every pair
+    g_rows, g_steps = rows[leader], steps[leader]
     nll = torch.zeros(x0.shape[0], dtype=torch.float64, device=x0.device)
-    for lo in range(0, rows.numel(), batch_size):
-        b, i = rows[lo:lo + batch_size], steps[lo:lo + batch_size]
+    n_calls = math.ceil(g_rows.numel() / batch_size)
+    from tqdm.auto import tqdm
+
+    for lo in tqdm(range(0, g_rows.numel(), batch_size), total=n_calls, desc="chain-rule NLL", unit="call",
+                   disable=not progress):
+        b, i = g_rows[lo:lo + batch_size], g_steps[lo:lo + batch_size]
         revealed = (step_of[b] < i[:, None]) | fixed[b]
-        states = torch.where(revealed, x0[b], mask_id)
-        pos = order[b, i]
-        nll.index_add_(0, b, -_masked_logprob(model, states, pos, x0[b, pos], mask_id))
-    return LikelihoodResult(nll, (~fixed).sum(1), math.ceil(rows.numel() / batch_size))
+        logits = model(torch.where(revealed, x0[b], mask_id))  # (n, L, V)
+        members = ((group >= lo) & (group < lo + b.numel())).nonzero(as_tuple=True)[0]
+        local, pos = group[members] - lo, order[rows[members], steps[members]]
+        picked = logits[local, pos].double()
+        picked[:, mask_id] = float("-inf")
+        logp = torch.log_softmax(picked, dim=-1).gather(1, x0[rows[members], pos][:, None]).squeeze(1)
+        nll.index_add_(0, rows[members], -logp)
+    return LikelihoodResult(nll, n_scored, n_calls)
 
 
 @torch.no_grad()

@@ -125,3 +125,21 @@ def test_ar_nll_of_a_pi_learner_matches_manual_chain_rule():
     assert torch.allclose(res.nll, manual, atol=1e-5)
     assert res.n_model_calls == math.ceil(x0.shape[0] / 4)
     assert res.n_tokens.tolist() == [L] * x0.shape[0]
+
+
+def test_positions_per_call_reads_k_steps_from_one_state():
+    model, x0 = ExactMDM(random_table(3)), all_sequences()[::7]
+    order = make_permutation("uniform", L, 5)
+    exact = chain_rule_nll(model, x0, order, MASK, batch_size=5)
+    same = chain_rule_nll(model, x0, order, MASK, batch_size=5, positions_per_call=1, progress=True)
+    assert torch.equal(exact.nll, same.nll) and exact.n_model_calls == same.n_model_calls
+    # k = L: every token from the all-masked state = the sum of the exact marginals
+    marg = chain_rule_nll(model, x0, order, MASK, batch_size=4, positions_per_call=L)
+    all_masked = torch.log_softmax(model(torch.full((1, L), MASK)).double()[0, :, :V], -1)  # (L, V)
+    assert torch.allclose(marg.nll, -all_masked.gather(1, x0.T).sum(0))
+    assert marg.n_model_calls == math.ceil(x0.shape[0] / 4)
+    # k = 2 with a fixed position: groups are formed over each row's scored steps only
+    fixed = torch.zeros_like(x0, dtype=torch.bool)
+    fixed[:, order[1]] = True
+    two = chain_rule_nll(model, x0, order, MASK, is_fixed=fixed, batch_size=3, positions_per_call=2)
+    assert two.n_model_calls == math.ceil(x0.shape[0] * 2 / 3) and torch.equal(two.n_tokens, (~fixed).sum(1))

@@ -45,7 +45,7 @@ def train_tokenizer(documents: Documents, vocab_size: int, min_frequency: int = 
                               extra_special=(EOS,))
 
 
-def build_shards(documents: Documents, out_dir: str | Path, seq_len: int = 256, vocab_size: int = 8192,
+def build_shards(documents: Documents, out_dir: str | Path, seq_len: int = 256, vocab_size: int = 4096,
                  val_fraction: float = 0.02, block_rows: int = 16, seed: int = 0, tokenizer=None,
                  sources: list[str] | None = None, progress: bool = False) -> dict[str, Any]:
     """Build the shards (module docstring) and return the meta dict. Refuses to overwrite existing shards."""
