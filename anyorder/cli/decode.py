@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--show-order", action="store_true", help="also print the step at which each token appeared")
+    p.add_argument("--prompt", default=None, help="text checkpoints: a prompt string (instead of --input); the "
+                   "sample continues it with [MASK] tokens up to --length")
+    p.add_argument("--length", type=int, default=None, help="with --prompt: total tokens (default: model max_len)")
+    p.add_argument("--show", action="store_true", help="print the reveal order step by step (which tokens the "
+                   "planner fills first), then the sample")
     add_plan_arguments(p)
     p.set_defaults(func=run)
 
@@ -95,11 +100,17 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     loaded = load(args.checkpoint)
     tok = loaded.tokenizer
-    text = sys.stdin.read() if args.input == "-" else _read(args.input)
-    rows = parse_lines(text.splitlines(), tok, int(loaded.config["model"]["max_len"]))
+    max_len = int(loaded.config["model"]["max_len"])
+    if args.prompt is not None:
+        rows = [prompt_row(args.prompt, tok, args.length or max_len, max_len)]
+    else:
+        text = sys.stdin.read() if args.input == "-" else _read(args.input)
+        rows = parse_lines(text.splitlines(), tok, max_len)
     results, calls = decode_rows(loaded.model, rows, tok.mask_id, plan, args.seed, args.batch_size)
     lines = []
     for ids, order, _ in results:
+        if args.show:
+            lines.extend(reveal_steps(ids, order, tok))
         lines.append(format_row(ids, tok))
         if args.show_order:
             lines.append(" ".join("." if o < 0 else str(o) for o in order))
@@ -113,6 +124,27 @@ def run(args: argparse.Namespace) -> int:
     print(f"# {len(rows)} lines, NFE mean {sum(nfe) / len(nfe):.2f} max {max(nfe)}, model calls {calls}",
           file=sys.stdout if args.output else sys.stderr)
     return 0
+
+
+def prompt_row(prompt: str, tokenizer, length: int, max_len: int) -> list[int]:
+    """The prompt's tokens followed by [MASK] up to ``length`` tokens (InputError if it does not fit)."""
+    if tokenizer.kind == "symbols":
+        raise InputError("--prompt needs a text checkpoint (BPE or Hugging Face tokenizer); use --input")
+    ids = tokenizer.encode(prompt) if prompt else []
+    if not 1 <= length <= max_len or len(ids) >= length:
+        raise InputError(f"--length must be in [1, max_len={max_len}] and longer than the prompt "
+                         f"({len(ids)} tokens); got {length}")
+    return ids + [tokenizer.mask_id] * (length - len(ids))
+
+
+def reveal_steps(ids: list[int], order: list[int], tokenizer) -> list[str]:
+    """One line per decoding step: the tokens revealed at that step, left to right, with their positions."""
+    by_step: dict[int, list[int]] = {}
+    for pos, step in enumerate(order):
+        if step >= 0:
+            by_step.setdefault(step, []).append(pos)
+    return [f"step {step:3d}: " + "  ".join(f"{pos}:{format_row([ids[pos]], tokenizer)!r}" for pos in by_step[step])
+            for step in sorted(by_step)]
 
 
 def _read(path: str) -> str:
