@@ -24,7 +24,9 @@ from anyorder.train.trainer import fit
 
 FAMILIES = ("identity", "much_closer", "closer", "uniform", "mdm")
 SMOKE = dict(seq_len=32, sizes="1x32,2x32", budgets="2e9,6e9", batch_size=16, n_eval=32, perms=3)
-FULL = dict(seq_len=128, sizes="2x64,4x96,4x128", budgets="3e12,1e13,3e13", batch_size=32, n_eval=128, perms=3)
+# The CPU grid: 11 runs (ARM, 3 x 3 pi-learners, MDM) x 3 sizes x 3 budgets, about 31k steps in all; the smoke
+# grid ran 2.5k steps in 9 minutes on 2 shared cores, so this is an estimated 1.5-2 CPU-hours (not yet run).
+FULL = dict(seq_len=64, sizes="1x64,2x64,2x96", budgets="5e10,1.5e11,5e11", batch_size=16, n_eval=64, perms=3)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -106,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.time() - start
     write_table(rows, out / "runs.md", out / "runs.csv", title="All runs of the IsoFLOP grid", float_format="{:.4g}")
     summary = summarize(rows)
-    notes = [f"Command: `anyorder reproduce text-scaling --out {args.out}" + (" --smoke" if args.smoke else "") +
+    extra = "".join(f" --{k.replace('_', '-')} {getattr(args, k)}" for k in ("data", "runs_dir") if getattr(args, k))
+    notes = [f"Command: `anyorder reproduce text-scaling --out {args.out}{extra}" + (" --smoke" if args.smoke else "") +
              f"`; settings {json.dumps({k: v for k, v in s.items()}, default=str)}; {seconds / 60:.1f} min wall.",
              "val_nll: nats per token on the first validation windows; ARM / pi-learners exact, MDM an upper bound "
              "(ELBO). best = min over sizes; pi-learner families: mean over permutations (min / max beside).",
