@@ -143,3 +143,13 @@ def test_positions_per_call_reads_k_steps_from_one_state():
     fixed[:, order[1]] = True
     two = chain_rule_nll(model, x0, order, MASK, is_fixed=fixed, batch_size=3, positions_per_call=2)
     assert two.n_model_calls == math.ceil(x0.shape[0] * 2 / 3) and torch.equal(two.n_tokens, (~fixed).sum(1))
+
+
+def test_identity_chain_rule_of_the_toy_task_exact_model_is_its_true_nll():
+    from anyorder.tasks.toy import ToyDistribution
+
+    dist = ToyDistribution.markov_mixture(5, 3, 2, 0.5, dist_seed=1)
+    x0 = dist.sample(40, torch.Generator().manual_seed(0))
+    exact = lambda xt: dist.exact_conditionals(xt).clamp_min(1e-300).log()  # noqa: E731 - logits = log p
+    res = chain_rule_nll(exact, x0, torch.arange(5), mask_id=0, batch_size=7, progress=True)
+    assert torch.allclose(res.nll, -dist.log_prob(x0), atol=1e-9)
