@@ -247,6 +247,13 @@ CONFIGS.update({
     # The GenPPL judge (stand-in for LLaMA-2-7B at CPU scale): a larger ARM (6 x 192) on the same corpus.
     "text-arm-judge-cpu": text_train_config("text-arm-judge-cpu", text_model(6, 192, 6, causal=True), True,
                                             _TEXT_CPU, lr=7e-4),
+    # Minutes-scale pair on windows of 32 tokens (2 x 64 MDM, 3 x 96 judge ARM): a first look at the order NLL
+    # and GenPPL on a shared CPU before the text-mdm-cpu run finishes.
+    "text-mdm-mini": text_train_config("text-mdm-mini", text_model(2, 64, 4), False, {"seq_len": 32, "n_eval": 64},
+                                       max_steps=3000, lr=2e-3, warmup_steps=100),
+    "text-arm-judge-mini": text_train_config("text-arm-judge-mini", text_model(3, 96, 4, causal=True), True,
+                                             {"seq_len": 32, "n_eval": 64}, max_steps=3000, lr=2e-3,
+                                             warmup_steps=100),
     **{f"text-mdm-smdm-{s}": _smdm(s, False) for s in SMDM_FAMILY},
     **{f"text-arm-smdm-{s}": _smdm(s, True) for s in SMDM_FAMILY},
 })

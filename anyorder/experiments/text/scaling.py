@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -97,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
                     done = cfg.run_dir / "metrics.jsonl"
                     if not (done.exists() and any("eval/val_nll" in x for x in done.read_text().splitlines())):
                         if (cfg.run_dir / "checkpoints").exists():
-                            import shutil
-
                             shutil.rmtree(cfg.run_dir)  # an interrupted grid point: train it again
                         fit(cfg, progress=False)
                     rows.append({"family": family, "perm_seed": perm_seed, "size": f"{size[0]}x{size[1]}",

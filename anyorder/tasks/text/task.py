@@ -99,11 +99,21 @@ def _open(opts: TextOptions) -> tuple[TextShards, int]:
     return shards, seq_len
 
 
-def build(opts: TextOptions, seed: int) -> TaskBundle:
-    """The text MDM task (module docstring)."""
+def _base(opts: TextOptions, seed: int) -> tuple[TaskBundle, torch.Tensor]:
+    """The MDM bundle without evaluation, and the validation windows (n_eval, L)."""
     shards, seq_len = _open(opts)
     tok = shards.tokenizer
-    val = validation_windows(shards, seq_len, opts.n_eval)
+    meta = {"options": to_dict(opts), "shards": str(shards.directory), "seq_len": seq_len,
+            "shard_meta": {k: shards.meta[k] for k in ("n_tokens", "n_documents", "rows", "sources")}}
+    bundle = TaskBundle(name="text", tokenizer=tok, source=TextSource(shards.split("train"), seq_len, seed),
+                        model_fields={"vocab_size": tok.vocab_size, "max_len": seq_len}, metadata=meta)
+    return bundle, validation_windows(shards, seq_len, opts.n_eval)
+
+
+def build(opts: TextOptions, seed: int) -> TaskBundle:
+    """The text MDM task (module docstring)."""
+    bundle, val = _base(opts, seed)
+    mask_id = bundle.tokenizer.mask_id
 
     def evaluate(model, step: int) -> dict[str, float]:
         if val.shape[0] == 0:
@@ -113,22 +123,16 @@ def build(opts: TextOptions, seed: int) -> TaskBundle:
         for lo in range(0, val.shape[0], EVAL_BATCH):
             x0 = val[lo:lo + EVAL_BATCH].to(device)
             batch = {"x0": x0, "is_fixed": torch.zeros_like(x0, dtype=torch.bool)}
-            total += float(elbo(model, batch, MDMConfig(), tok.mask_id, generator, opts.eval_samples).sum())
+            total += float(elbo(model, batch, MDMConfig(), mask_id, generator, opts.eval_samples).sum())
         return {"val_nll": total / val.numel()}
 
-    meta = {"options": to_dict(opts), "shards": str(shards.directory), "seq_len": seq_len,
-            "shard_meta": {k: shards.meta[k] for k in ("n_tokens", "n_documents", "rows", "sources")}}
-    return TaskBundle(name="text", tokenizer=tok, source=TextSource(shards.split("train"), seq_len, seed),
-                      model_fields={"vocab_size": tok.vocab_size, "max_len": seq_len}, metadata=meta,
-                      evaluate=evaluate if opts.n_eval else None)
+    return dataclasses.replace(bundle, evaluate=evaluate if opts.n_eval else None)
 
 
 def build_pi(opts: TextPiOptions, seed: int) -> TaskBundle:
     """The text pi-learner task (module docstring); ``metadata["permutation"]`` is its order."""
-    base = build(opts, seed)
+    base, val = _base(opts, seed)
     bundle = permute_bundle(base, opts.family, opts.perm_seed)
-    shards, seq_len = _open(opts)
-    val = validation_windows(shards, seq_len, opts.n_eval)
     perm = torch.tensor(bundle.metadata["permutation"], dtype=torch.long)
     bos = bundle.tokenizer.mask_id
 
