@@ -8,6 +8,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from anyorder.cli import data_text
 from anyorder.errors import ConfigError
 from anyorder.tasks.sudoku import dataset
 
@@ -31,8 +32,6 @@ def register(subparsers) -> None:
     s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.set_defaults(func=run_sudoku)
-    from anyorder.cli import data_text
-
     data_text.register(sub)  # data text, data text-corpus
     p.set_defaults(func=lambda args: p.print_help())
 

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from tqdm.auto import tqdm
 
 from anyorder.errors import InputError
 from anyorder.objectives.permutations import inverse_permutation
@@ -87,8 +88,6 @@ def chain_rule_nll(model, x0: torch.Tensor, order: torch.Tensor, mask_id: int,
     g_rows, g_steps = rows[leader], steps[leader]
     nll = torch.zeros(x0.shape[0], dtype=torch.float64, device=x0.device)
     n_calls = math.ceil(g_rows.numel() / batch_size)
-    from tqdm.auto import tqdm
-
     for lo in tqdm(range(0, g_rows.numel(), batch_size), total=n_calls, desc="chain-rule NLL", unit="call",
                    disable=not progress):
         b, i = g_rows[lo:lo + batch_size], g_steps[lo:lo + batch_size]

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from anyorder.errors import InputError
 from anyorder.tasks.text.corpus import Documents
+from anyorder.tokenizers.registry import load_tokenizer
 
 FORMAT = "anyorder-text-shards"
 EOS = "[EOS]"
@@ -63,8 +65,6 @@ def build_shards(documents: Documents, out_dir: str | Path, seq_len: int = 256, 
     dtype = _dtype(tok.vocab_size)
     stream_path = out / "stream.tmp"
     n_tokens = n_docs = 0
-    from tqdm.auto import tqdm
-
     with open(stream_path, "wb") as f:
         for _, text in tqdm(documents(), desc="encode", unit="doc", disable=not progress):
             ids = np.asarray(tok.encode(text) + [eos], dtype=dtype)
@@ -130,8 +130,6 @@ class TextShards:
             raise InputError(f"{path}: unreadable: {e}") from e
         if meta.get("format") != FORMAT:
             raise InputError(f"{path}: not an {FORMAT} file (format={meta.get('format')!r})")
-        from anyorder.tokenizers.registry import load_tokenizer
-
         return cls(d, meta, load_tokenizer(meta["tokenizer"], d))
 
     @property
