@@ -9,6 +9,10 @@ line's seed depends only on --seed and its line number, so results do not depend
 The decoding plan is given as KEY=VALUE (every ``Plan`` field; see --help) or with the older flags.
 
     anyorder decode CHECKPOINT --input masked.txt score=top_prob_margin steps=50 mode=remask
+    anyorder decode TEXT_RUN --prompt "It is a truth" --length 64 --show steps=32 value=sample   # text
+
+With ``--prompt`` (text checkpoints) the prompt's tokens are fixed and [MASK] tokens follow up to ``--length``;
+``--show`` prints, step by step, the positions and tokens the plan revealed (the decode order), then the sample.
 """
 from __future__ import annotations
 
