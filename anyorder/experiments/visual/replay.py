@@ -7,6 +7,7 @@ probabilities it predicted, so steps can be streamed live (``on_step``) while ``
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
@@ -66,9 +67,10 @@ class Replay:
 @torch.no_grad()
 def decode_replay(model: Callable, display, problem: Any, plan: Plan, mask_id: int, seed: int = 0,
                   on_step: Callable[[dict], None] | None = None, time_limit: float | None = None,
-                  device: str = "cpu") -> Replay:
+                  device: str = "cpu", stop: threading.Event | None = None) -> Replay:
     """Decode one ``problem`` with ``plan``; call ``on_step(event)`` after each step (event as in
-    ``Replay.steps``). ``time_limit`` (seconds) raises ``DecodeLimitError`` at the next model call after it."""
+    ``Replay.steps``). ``time_limit`` (seconds) or ``stop`` being set raise ``DecodeLimitError`` at the next
+    model call."""
     tokens, is_fixed = display.encode([problem])
     tokens, is_fixed = tokens.to(device), is_fixed.to(device)
     given = [bool(g) for g in display.cells(is_fixed)[0]]
@@ -93,6 +95,8 @@ def decode_replay(model: Callable, display, problem: Any, plan: Plan, mask_id: i
     def wrapped(x: torch.Tensor) -> torch.Tensor:
         if time_limit is not None and time.perf_counter() - start > time_limit:
             raise DecodeLimitError(f"decode stopped: over the time limit of {time_limit:g} s")
+        if stop is not None and stop.is_set():
+            raise DecodeLimitError("decode cancelled")
         if state["x"] is not None:
             emit(state["x"], x, state["top"])
         logits = model(x)
