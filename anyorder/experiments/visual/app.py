@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -284,3 +286,31 @@ def _releasing_stream():
 
 def _sse(kind: str, payload: dict) -> str:
     return f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
+
+
+@contextmanager
+def running(app, host: str = "127.0.0.1", port: int = 0):
+    """Serve ``app`` with uvicorn in a background thread (tests, screenshots, the load test); yields the base
+    URL and stops the server on exit. ``port=0`` picks a free port."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        else:
+            raise RuntimeError("uvicorn did not start")
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
