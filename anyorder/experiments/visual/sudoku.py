@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from anyorder.decode import Plan
+from anyorder.errors import CheckpointError
 from anyorder.experiments.visual import html as vhtml
 from anyorder.experiments.visual import static
 from anyorder.experiments.visual.replay import Replay, decode_replay
@@ -26,7 +27,11 @@ def replays(sm, puzzle: np.ndarray, plans: Sequence[Plan], seed: int = 0, device
     ``replay.Displayed``; both carry the model and the task config / display."""
     disp = getattr(sm, "display", None) or SudokuDisplay(_layout(sm))
     mask_id = getattr(sm, "mask_id", None)
-    mask_id = sm.codec.mask_id if mask_id is None else mask_id
+    if mask_id is None:
+        mask_id = sm.codec.mask_id
+        if mask_id != disp.tokenizer.mask_id:
+            raise CheckpointError(f"{sm.path}: [MASK] id {mask_id} is not the Sudoku tokenizer's "
+                                  f"({disp.tokenizer.mask_id}); pictures need the task's own tokenizer")
     return [decode_replay(sm.model, disp, puzzle, plan, mask_id, seed, device=device) for plan in plans]
 
 
