@@ -184,7 +184,8 @@ def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> tuple[np.ndarr
     """ARM decoding (``experiments.sudoku.arm``): greedy (mode=greedy, or the default mode) or mode=beam with
     ``beam_width`` beams (``--beam N``); empty cells may be named, filled ones never ("format" constraint)."""
     if args.show or args.save or args.html:
-        raise InputError("--show (and --save, --html) needs an MDM checkpoint (an ARM writes one cell per step, in its own order)")
+        raise InputError("--show (and --save, --html) needs an MDM checkpoint (an ARM writes one cell per step, "
+                         "in its own order)")
     if plan.mode not in ("unmask", "greedy", "beam"):
         raise InputError(f"an ARM checkpoint decodes with mode=greedy or mode=beam, not mode={plan.mode}")
     beam = plan.beam_width if plan.mode == "beam" else 1

@@ -109,6 +109,7 @@ class Display(Protocol):
     def token_labels(self, ids: Any) -> list[str]: ...  # token ids -> their text (hover: top-2 candidates)
     def check(self, problems: list, tokens: torch.Tensor) -> dict[str, list]: ...  # e.g. {"valid": [bool]}
     def generate(self, difficulty: str, seed: int) -> Any: ...  # a fresh problem
+    def examples(self) -> dict[str, Any]: ...  # a few named problems shipped with the task (may be empty)
     def reference_order(self, problem: Any) -> Any: ...  # (n_cells,) order of a reference solver (-1 given), or None
 
 

@@ -2,7 +2,8 @@
 
 Routes (JSON in, JSON out, errors as ``{"error": message}`` with a 4xx / 503 status):
 - ``GET /``: the page (``anyorder/assets/web/index.html``, read once at start);
-- ``GET /api/info``: task, checkpoint name, display layout, difficulties, registries, defaults, limits, palette;
+- ``GET /api/info``: task, checkpoint name, display layout, examples, difficulties, registries, defaults, limits,
+  palette;
 - ``POST /api/generate`` ``{"difficulty", "seed"}`` -> ``{"problem"}`` (the task's generator);
 - ``POST /api/decode`` ``{"problem", "lanes": [{plan fields}], "seed"}`` -> a ``text/event-stream``: ``start``
   (given cells, reference order), per lane ``step`` events as the decode runs (``replay.decode_replay``), then
@@ -123,6 +124,7 @@ def create_app(shown: Displayed, limits: Limits = Limits(), device: str = "cpu")
     page = PAGE.read_text(encoding="utf-8")
     disp = shown.display
     slots = Slots(limits.max_concurrent)
+    examples = {name: disp.format(problem) for name, problem in disp.examples().items()}
 
     def error(message: str, status: int = 400, **headers) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status, headers=headers or None)
@@ -167,7 +169,7 @@ def create_app(shown: Displayed, limits: Limits = Limits(), device: str = "cpu")
     async def info(request: Request):
         return JSONResponse({
             "task": shown.task, "checkpoint": Path(shown.path).name, "kind": disp.kind, "layout": disp.layout,
-            "difficulties": list(disp.difficulties), "scores": sorted(SCORES), "noises": sorted(NOISES),
+            "difficulties": list(disp.difficulties), "examples": examples, "scores": sorted(SCORES), "noises": sorted(NOISES),
             "budgets": sorted(BUDGETS), "modes": list(MODES), "lane_fields": list(LANE_FIELDS),
             "default_lanes": list(DEFAULT_LANES), "plan_defaults": {k: getattr(Plan(), k) for k in LANE_FIELDS},
             "limits": asdict(limits), "palette": palette()})

@@ -20,6 +20,7 @@ from anyorder.tasks.sudoku.parse import parse_puzzle
 # 4-8 pairs ... unique rectangles); "hard": the 7 techniques cannot finish it
 DIFFICULTIES = {"easy": (0, 3), "medium": (4, 8), "hard": None}
 GENERATE_BATCH = 16  # puzzles generated per try (numba, both cores)
+N_EXAMPLES = 3  # shipped puzzles per split offered by examples()
 GENERATE_TRIES = 40  # tries before giving up on a difficulty (hard puzzles are ~1-2% of random minimal ones)
 
 
@@ -100,6 +101,16 @@ class SudokuDisplay:
                 return puzzles[int(np.argmax(ok))].astype(np.int8)
         raise InputError(f"no {difficulty} puzzle in {GENERATE_TRIES * GENERATE_BATCH} generated ones; try another "
                          "seed")
+
+    def examples(self) -> dict[str, np.ndarray]:
+        """The first puzzles of the shipped test and hard splits."""
+        from anyorder.tasks.sudoku.dataset import shipped
+
+        out = {}
+        for split in ("test", "hard"):
+            for i, puzzle in enumerate(shipped(split, N_EXAMPLES).puzzles):
+                out[f"shipped {split} #{i + 1}"] = puzzle.astype(np.int8)
+        return out
 
     def reference_order(self, problem: np.ndarray) -> np.ndarray | None:
         """(81,) placement index of each blank by the step solver (-1 for givens); None if it gets stuck."""

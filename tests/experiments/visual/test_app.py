@@ -37,6 +37,9 @@ def test_page_and_info(client):
     assert info["layout"] == {"rows": 9, "cols": 9, "box": [3, 3]}
     assert info["checkpoint"] == "oracle"  # the name only, never the path
     assert info["palette"] == palette() and info["limits"]["max_steps"] == 100
+    from anyorder.tasks.sudoku.dataset import shipped
+
+    assert info["examples"]["shipped hard #2"] == "".join(map(str, shipped("hard", 2).puzzles[1]))
     assert "top_prob_margin" in info["scores"] and info["difficulties"] == ["easy", "medium", "hard"]
 
 

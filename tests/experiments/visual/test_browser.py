@@ -61,7 +61,8 @@ def test_solve_shipped_puzzle_live(chromium, server, shown, tmp_path):
     page = chromium.new_page(viewport={"width": 1300, "height": 900})
     page.goto(server)
     page.wait_for_selector("body[data-state=ready]")
-    page.fill("#problem", puzzle)
+    page.select_option("#example", "shipped test #1")  # pick the shipped puzzle
+    assert page.input_value("#problem") == puzzle
     page.click("#solve")
     page.wait_for_selector("#lane1 .cell")  # the stream started: grids drawn before the decode ends
     page.wait_for_selector("body[data-state=done]", timeout=120_000)
