@@ -40,6 +40,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from anyorder.experiments.visual.app import Limits, create_app
     from anyorder.experiments.visual.replay import load_displayed
 
+    if args.device == "cpu":
+        import torch
+
+        torch.set_num_threads(1)  # one core per decode: concurrent requests and lanes run in parallel threads
     limits = Limits(max_concurrent=args.max_concurrent, time_limit_s=args.time_limit, max_steps=args.max_steps)
     shown = load_displayed(args.checkpoint, args.device)
     app = create_app(shown, limits, args.device)

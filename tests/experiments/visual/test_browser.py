@@ -101,3 +101,24 @@ def test_malformed_puzzle_shows_the_error(chromium, server):
     page.click("#solve")
     page.wait_for_function("document.getElementById('error').textContent.includes('conflict')")
     page.close()
+
+
+def test_html_replay_slider(chromium, tmp_path):
+    from anyorder.experiments.visual.html import replay_html, write_html
+    from tests.experiments.visual.visual_fakes import PUZZLE, SOLUTION, digits
+    from tests.experiments.visual.visual_fakes import shown as oracle
+
+    s = oracle()
+    rep = decode_replay(s.model, s.display, digits(PUZZLE), Plan(steps=51, score="top_prob"), s.mask_id)
+    path = write_html(replay_html([("top_prob", rep.to_dict())], s.display.layout), tmp_path / "order.html")
+    page = chromium.new_page()
+    page.goto(path.as_uri())
+    cells = page.query_selector_all("#lane0 .cell")
+    assert "".join(c.inner_text() for c in cells) == SOLUTION  # the slider starts at the last step
+    page.eval_on_selector("#step", "e => { e.value = 10; e.dispatchEvent(new Event('input')); }")
+    texts = [c.inner_text() for c in cells]
+    blanks = [i for i, c in enumerate(PUZZLE) if c == "0"]
+    assert [texts[i] for i in blanks[:10]] == [SOLUTION[i] for i in blanks[:10]]
+    assert all(texts[i] == "" for i in blanks[10:])
+    assert cells[blanks[0]].evaluate("e => getComputedStyle(e).backgroundColor") == _rgb(palette()[0])
+    page.close()
