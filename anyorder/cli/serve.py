@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = Limits()
     p = sub.add_parser("serve", help="local web app: watch MDM decoding orders live", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", default=None, help="MDM checkpoint (run) directory (default: the shipped Sudoku MDM)")
+    p.add_argument("--checkpoint", default=None,
+                   help="MDM checkpoint (run) directory (default: the shipped Sudoku MDM)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="default: %(default)s")
     p.add_argument("--device", default="cpu", help="cpu | cuda")

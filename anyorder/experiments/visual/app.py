@@ -169,8 +169,8 @@ def create_app(shown: Displayed, limits: Limits = Limits(), device: str = "cpu")
     async def info(request: Request):
         return JSONResponse({
             "task": shown.task, "checkpoint": Path(shown.path).name, "kind": disp.kind, "layout": disp.layout,
-            "difficulties": list(disp.difficulties), "examples": examples, "scores": sorted(SCORES), "noises": sorted(NOISES),
-            "budgets": sorted(BUDGETS), "modes": list(MODES), "lane_fields": list(LANE_FIELDS),
+            "difficulties": list(disp.difficulties), "examples": examples, "scores": sorted(SCORES),
+            "noises": sorted(NOISES), "budgets": sorted(BUDGETS), "modes": list(MODES), "lane_fields": list(LANE_FIELDS),
             "default_lanes": list(DEFAULT_LANES), "plan_defaults": {k: getattr(Plan(), k) for k in LANE_FIELDS},
             "limits": asdict(limits), "palette": palette()})
 

@@ -64,7 +64,8 @@ R.steps.slice(0,t).forEach(e=>{e.cells.forEach((c,j)=>{text[c]=e.labels[j];at[c]
 e.masked.forEach(c=>{text[c]='';at[c]=-1;});});
 cells.forEach((el,i)=>{el.textContent=text[i];if(R.given[i])return;
 if(at[i]>=0){const col=D.palette[bin(at[i],R.n_steps)];el.style.background=col;el.style.color=ink(col);
-const s=R.scores[i]==null?'':' score '+R.scores[i];const c=R.top2[i]?' top-2 '+R.top2[i].map(x=>x[0]+':'+x[1]).join(' '):'';
+const s=R.scores[i]==null?'':' score '+R.scores[i];
+const c=R.top2[i]?' top-2 '+R.top2[i].map(x=>x[0]+':'+x[1]).join(' '):'';
 el.title='step '+(at[i]+1)+s+c;}else{el.style.background='#fff';el.style.color='#000';el.title='';}
 if(D.solver&&D.solver[i]>=0)el.title+=' (solver #'+(D.solver[i]+1)+')';});});}
 slider.oninput=render;render();

@@ -96,7 +96,8 @@ class SudokuDisplay:
         for t in range(GENERATE_TRIES):
             puzzles, _ = generate(GENERATE_BATCH, int(seed), start=t * GENERATE_BATCH)
             r = rate(puzzles)
-            ok = ~r["solvable"] if span is None else r["solvable"] & (r["hardest"] >= span[0]) & (r["hardest"] <= span[1])
+            ok = ~r["solvable"] if span is None else \
+                r["solvable"] & (r["hardest"] >= span[0]) & (r["hardest"] <= span[1])
             if ok.any():
                 return puzzles[int(np.argmax(ok))].astype(np.int8)
         raise InputError(f"no {difficulty} puzzle in {GENERATE_TRIES * GENERATE_BATCH} generated ones; try another "
