@@ -92,6 +92,8 @@ def parse_lanes(raw: Any, limits: Limits) -> list[Plan]:
 def lane_label(plan: Plan) -> str:
     noise = f" + {plan.noise} {plan.noise_scale:g}" if plan.noise != "none" and plan.noise_scale else ""
     budget = "" if plan.budget == "schedule" else f", {plan.budget}"
+    if plan.score_name == "vanilla" and plan.budget == "binomial" and plan.mode == "unmask":
+        return f"vanilla (Algorithm 1){noise}, {plan.steps} steps"
     return f"{plan.score_name}{noise}{budget}, {plan.steps} steps" + ("" if plan.mode == "unmask" else ", remask")
 
 

@@ -17,8 +17,11 @@ from anyorder.tasks.sudoku.display import SudokuDisplay
 
 def strategy_label(plan: Plan) -> str:
     """Short name of a plan for titles: score, noise, mode when not the default."""
-    label = plan.score_name + (f" + {plan.noise} {plan.noise_scale:g}" if plan.noise != "none" else "")
-    label += "" if plan.budget == "schedule" else f", {plan.budget}"
+    if plan.score_name == "vanilla" and plan.budget == "binomial":
+        label = "vanilla (Algorithm 1)"
+    else:
+        label = plan.score_name + ("" if plan.budget == "schedule" else f", {plan.budget}")
+    label += f" + {plan.noise} {plan.noise_scale:g}" if plan.noise != "none" else ""
     return label + ("" if plan.mode == "unmask" else f" ({plan.mode})")
 
 
