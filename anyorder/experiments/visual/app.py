@@ -195,6 +195,8 @@ def create_app(shown: Displayed, limits: Limits = Limits(), device: str = "cpu")
         return JSONResponse({"problem": disp.format(problem), "difficulty": difficulty, "seed": seed})
 
     async def decode_stream(request: Request):
+        if slots.used >= slots.n:  # busy: refuse before reading or parsing anything
+            return error("server busy: too many decodes running; try again in a moment", 503, **{"Retry-After": "1"})
         try:
             data = await read_json(request)
             unknown = sorted(set(data) - {"problem", "lanes", "seed"})
