@@ -69,7 +69,7 @@ def screenshot(path: Path, puzzle: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=200, help="test puzzles of the heat maps")
+    ap.add_argument("--n", type=int, default=100, help="test puzzles of the heat maps")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
