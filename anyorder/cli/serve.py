@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ModuleNotFoundError as e:
         raise ConfigError(f"anyorder serve needs {e.name}: pip install 'anyorder[serve]'") from e
-    from anyorder.experiments.visual.app import Limits, create_app
+    from anyorder.experiments.visual.app import KEEP_ALIVE_S, Limits, create_app
     from anyorder.experiments.visual.replay import load_displayed
 
     if args.device == "cpu":
@@ -50,5 +50,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(shown, limits, args.device)
     print(f"anyorder serve: {shown.task} checkpoint {shown.path} on http://{args.host}:{args.port}/ "
           f"(Ctrl-C stops)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)
     return 0

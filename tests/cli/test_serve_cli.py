@@ -9,7 +9,7 @@ uvicorn = pytest.importorskip("uvicorn")
 
 def test_serve_defaults_to_localhost_and_the_shipped_checkpoint(monkeypatch, capsys):
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: seen.update(app=app, host=host, port=port))
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: seen.update(app=app, host=host, port=port))
     assert main(["serve", "--port", "8765", "--max-concurrent", "2"]) == 0
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8765
     assert seen["app"].state.slots.n == 2

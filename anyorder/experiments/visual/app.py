@@ -34,6 +34,7 @@ PAGE = Path(__file__).resolve().parents[2] / "assets" / "web" / "index.html"
 LANE_FIELDS = ("score", "steps", "noise", "noise_scale", "noise_anneal", "budget", "mode", "value", "temperature",
                "k", "threshold", "factor")  # Plan fields a lane may set
 MODES = ("unmask", "remask")  # MDM decoders (greedy / beam need a causal model)
+KEEP_ALIVE_S = 30  # uvicorn's default 5 s races with clients reusing a connection on a loaded machine
 DEFAULT_LANES = ({"score": "vanilla", "budget": "binomial"}, {"score": "top_prob_margin"})
 
 
@@ -305,7 +306,8 @@ def running(app, host: str = "127.0.0.1", port: int = 0):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                           timeout_keep_alive=KEEP_ALIVE_S))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
