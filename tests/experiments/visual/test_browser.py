@@ -122,3 +122,12 @@ def test_html_replay_slider(chromium, tmp_path):
     assert all(texts[i] == "" for i in blanks[10:])
     assert cells[blanks[0]].evaluate("e => getComputedStyle(e).backgroundColor") == _rgb(palette()[0])
     page.close()
+
+
+def test_missing_browser_fails_when_required(monkeypatch):
+    monkeypatch.setenv("ANYORDER_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="must run"):
+        _missing("no Chromium")
+    monkeypatch.delenv("ANYORDER_REQUIRE_BROWSER")
+    with pytest.raises(pytest.skip.Exception):
+        _missing("no Chromium")
