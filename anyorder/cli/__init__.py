@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "anyorder.cli.data": "data: build datasets (sudoku, ...)",
     "anyorder.cli.sudoku": "solve / demo: solve Sudoku puzzles with the shipped or a given checkpoint",
     "anyorder.cli.reproduce": "reproduce: regenerate a paper table or figure",
+    "anyorder.cli.serve": "serve: local web app showing decoding orders live (needs the serve extra)",
 }
 
 

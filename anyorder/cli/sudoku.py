@@ -52,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ARM checkpoints: = mode=beam beam_width=N (KEY=VALUE wins); MDM checkpoints reject it")
     _common(p)
     p.add_argument("--show", action="store_true", help="display the decoding order step by step")
+    p.add_argument("--save", metavar="PICTURE", help="MDM: write the first puzzle's decoding order as a picture "
+                   "(.png/.svg/.pdf; grid coloured by reveal step, beside the step solver's order)")
+    p.add_argument("--html", metavar="PAGE", help="MDM: write the first puzzle's decoding as a self-contained "
+                   "HTML page with a step slider")
     p.set_defaults(func=cmd_solve)
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
@@ -162,6 +166,11 @@ def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
     noise = "none" if plan.noise == "none" else (f"{plan.noise} {plan.noise_scale:g}"
                                                  + (" annealed" if plan.noise_anneal else ""))
     what = f"MDM {plan.score_name}, noise {noise}, {plan.mode}, budget {plan.budget}, {plan.steps} steps"
+    if args.save or args.html:
+        from anyorder.experiments.visual.sudoku import order_pictures
+
+        for path in order_pictures(sm, puzzles[0], [plan], args.save, args.html, args.seed, args.device):
+            print(f"wrote {path}", file=sys.stderr)
     if not args.show:
         return decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids, what
     dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
@@ -174,8 +183,9 @@ def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
 def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
     """ARM decoding (``experiments.sudoku.arm``): greedy (mode=greedy, or the default mode) or mode=beam with
     ``beam_width`` beams (``--beam N``); empty cells may be named, filled ones never ("format" constraint)."""
-    if args.show:
-        raise InputError("--show needs an MDM checkpoint (an ARM writes one cell per step, in its own order)")
+    if args.show or args.save or args.html:
+        raise InputError("--show (and --save, --html) needs an MDM checkpoint (an ARM writes one cell per step, "
+                         "in its own order)")
     if plan.mode not in ("unmask", "greedy", "beam"):
         raise InputError(f"an ARM checkpoint decodes with mode=greedy or mode=beam, not mode={plan.mode}")
     beam = plan.beam_width if plan.mode == "beam" else 1

@@ -32,3 +32,14 @@ class DecodeResult:
     nfe: torch.Tensor
     n_model_calls: int
     trace: list[TraceStep] | None = None
+
+
+def reveal_scores(result: DecodeResult) -> torch.Tensor:
+    """(B, L) float32: the (noised) score each position had at the step that revealed it (``result.order``;
+    remask mode: the last step it became unmasked); NaN for fixed / given positions. Needs ``trace=True``."""
+    if result.trace is None:
+        raise ValueError("reveal_scores needs a DecodeResult decoded with trace=True")
+    out = torch.full(result.order.shape, float("nan"), dtype=torch.float32, device=result.order.device)
+    for t in result.trace:
+        out = torch.where(result.order == t.step, t.scores.to(torch.float32), out)
+    return out

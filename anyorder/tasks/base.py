@@ -88,6 +88,31 @@ class Evaluation(Protocol):
     def metrics(self, problems: Problems, answers: Any) -> dict[str, float]: ...
 
 
+class Display(Protocol):
+    """Display hooks of a task (pictures, ``anyorder serve``): one problem <-> tokens <-> cells shown on a page.
+
+    ``kind``: "grid" (``layout`` = {"rows", "cols", "box": [h, w]}) or "text" (``layout`` = {}); ``cells`` are
+    what the page draws (Sudoku: 81 board cells; text: the tokens). ``difficulties``: names ``generate`` accepts
+    (empty: no generator). Errors in user input raise ``InputError`` naming the problem.
+    """
+
+    kind: str
+    layout: dict[str, Any]
+    difficulties: tuple[str, ...]
+    max_chars: int  # longest problem text ``parse`` accepts
+
+    def parse(self, text: str) -> Any: ...          # one problem from user text
+    def format(self, problem: Any) -> str: ...      # the problem as text (inverse of parse)
+    def encode(self, problems: list) -> tuple[torch.Tensor, torch.Tensor]: ...  # tokens (B, L), is_fixed (B, L)
+    def cells(self, per_position: torch.Tensor) -> Any: ...  # (B, L) per-position values -> (B, n_cells) numpy
+    def labels(self, tokens: torch.Tensor) -> list[list[str]]: ...  # (B, L) -> per cell text, "" = masked
+    def token_labels(self, ids: Any) -> list[str]: ...  # token ids -> their text (hover: top-2 candidates)
+    def check(self, problems: list, tokens: torch.Tensor) -> dict[str, list]: ...  # e.g. {"valid": [bool]}
+    def generate(self, difficulty: str, seed: int) -> Any: ...  # a fresh problem
+    def examples(self) -> dict[str, Any]: ...  # a few named problems shipped with the task (may be empty)
+    def reference_order(self, problem: Any) -> Any: ...  # (n_cells,) order of a reference solver (-1 given), or None
+
+
 @dataclass(frozen=True)
 class TaskBundle:
     """Everything the trainer needs from a task.
@@ -113,9 +138,12 @@ class TaskBundle:
 
 @dataclass(frozen=True)
 class Task:
-    """A registry entry: ``build(Options(...), seed) -> TaskBundle``; ``Options`` is a frozen dataclass."""
+    """A registry entry: ``build(Options(...), seed) -> TaskBundle``; ``Options`` is a frozen dataclass.
+    ``display``: optional ``(checkpoint's task dict {"name", "options", "metadata"}) -> Display`` for pictures and
+    ``anyorder serve`` (no training data is built)."""
 
     name: str
     Options: type
     build: Callable[[Any, int], TaskBundle]
     summary: str = ""
+    display: Callable[[dict], "Display"] | None = None

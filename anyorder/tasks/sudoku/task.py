@@ -18,6 +18,7 @@ from anyorder.errors import ConfigError
 from anyorder.tasks.base import Problems, Task, TaskBundle
 from anyorder.tasks.sudoku import encode
 from anyorder.tasks.sudoku.augment import apply_transform, augment, map_cells, sample_transform
+from anyorder.tasks.sudoku.display import display
 from anyorder.tasks.sudoku.dataset import SudokuData, puzzle_keys, rated_arrays, shipped
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.generate import generate
@@ -233,5 +234,6 @@ def build_arm(o: SudokuARMOptions, seed: int) -> TaskBundle:
                       evaluation=ARMEvaluation(split=o.eval_split, n=o.n_eval, format=o.format))
 
 
-MDM_TASK = Task("sudoku", SudokuMDMOptions, build_mdm, "Sudoku for MDMs (board81 / prompt164 layouts)")
+MDM_TASK = Task("sudoku", SudokuMDMOptions, build_mdm, "Sudoku for MDMs (board81 / prompt164 layouts)",
+                display)
 ARM_TASK = Task("sudoku-arm", SudokuARMOptions, build_arm, "Sudoku for ARMs ((row, col, value) triples or arm81)")
