@@ -3,8 +3,8 @@
 Both map tokens (B, L) int64 (``dist.mask_id`` at hidden positions) to logits (B, L, V) like a trained MDM, so they
 plug into ``anyorder.decode.decode`` and the imbalance metric:
 
-- ``ExactOracle``: the Bayes posterior p(x^i | x[visible]) at every position, by enumerating all m^N latent
-  assignments (N <= ~16). Sampling from it in any order yields exact samples, so every order scores 100% on the
+- ``ExactOracle``: the Bayes posterior p(x^i | x[visible]) at every position, by enumerating the completions
+  of the hidden latents (at most ~16 hidden). Sampling from it in any order yields exact samples, so every order scores 100% on the
   observation check.
 - ``LocalOracle``: exact on the *easy* subproblems only (an observation from the visible latents of its own tuple,
   marginalising its hidden ones) and the prior on latents (it never infers a latent from observations, the hard
@@ -39,41 +39,48 @@ def _to_logits(probs: torch.Tensor, dist: LODistribution) -> torch.Tensor:
 
 
 class ExactOracle:
-    """Exact conditionals p(x^i | x[visible]) of an L&O distribution (``eta`` included) by enumeration."""
+    """Exact conditionals p(x^i | x[visible]) of an L&O distribution (``eta`` included).
 
-    def __init__(self, dist: LODistribution, max_latents: int = 16) -> None:
-        if dist.n_latents > max_latents:
-            raise InputError(f"ExactOracle enumerates m^N assignments; N={dist.n_latents} > {max_latents}")
-        self.dist = dist
-        z = np.array(list(itertools.product(range(dist.m), repeat=dist.n_latents)), dtype=np.int64)  # (Z, N)
-        g = get_predicate(dist.predicate)(z[:, dist.subsets]).astype(np.int64)  # (Z, P) noiseless observations
-        self.z = torch.from_numpy(z)
-        self.g = torch.from_numpy(g).double()
+    Per row, enumerates every completion of the *hidden* latents (m^h for h hidden latents, h <= ``max_hidden``),
+    weights each by the likelihood of the visible observations, and averages. Rows with fewer hidden latents than
+    the batch maximum enumerate some completions several times, equally often, so the weights stay exact.
+    """
+
+    def __init__(self, dist: LODistribution, max_hidden: int = 16) -> None:
+        self.dist, self.max_hidden = dist, max_hidden
+        self.predicate = get_predicate(dist.predicate)
 
     def __call__(self, xt: torch.Tensor) -> torch.Tensor:
         d = self.dist
         _check(d, xt)
         xt = xt.cpu()
         lat, obs = xt[:, torch.tensor(d.latent_positions)], xt[:, torch.tensor(d.obs_positions)]
-        # log-likelihood of each assignment: visible latents must match; visible observations via the noise model
-        lat_vis = (lat < d.m).double()  # (B, N)
-        lat_onehot = torch.nn.functional.one_hot(lat.clamp(max=d.m - 1), d.m).double() * lat_vis[..., None]
-        z_onehot = torch.nn.functional.one_hot(self.z, d.m).double()  # (Z, N, m)
-        lat_match = torch.einsum("bnv,znv->bz", lat_onehot, z_onehot)  # visible latents equal to z
-        lat_ok = lat_match == lat_vis.sum(1, keepdim=True)
+        hidden = lat >= d.m  # (B, N)
+        h = int(hidden.sum(1).max())
+        if h > self.max_hidden:
+            raise InputError(f"ExactOracle enumerates m^h completions of the hidden latents; h={h} > {self.max_hidden}")
+        b, n = lat.shape
+        combos = torch.tensor(list(itertools.product(range(d.m), repeat=h)), dtype=torch.long).reshape(-1, h)
+        # column c of the combos fills the row's c-th hidden latent (or a dummy slot n when the row has fewer)
+        order = torch.argsort((~hidden).to(torch.int8), dim=1, stable=True)[:, :h]  # hidden indices first
+        slot = torch.where(torch.gather(hidden, 1, order), order, n)  # (B, h)
+        z = torch.cat([lat.clamp(max=d.m - 1), torch.zeros(b, 1, dtype=torch.long)], 1)
+        z = z[:, None, :].expand(b, len(combos), n + 1).clone()  # (B, Z, N + 1)
+        z.scatter_(2, slot[:, None, :].expand(b, len(combos), h), combos[None].expand(b, -1, -1))
+        z = z[..., :n]
+        g = torch.from_numpy(self.predicate(z[..., torch.tensor(d.subsets)].numpy()).astype(np.float64))  # (B,Z,P)
         o1, o0 = (obs == 1).double(), (obs == 0).double()
-        n_mismatch = o1 @ (1 - self.g).T + o0 @ self.g.T  # (B, Z)
+        n_mismatch = torch.einsum("bp,bzp->bz", o1, 1 - g) + torch.einsum("bp,bzp->bz", o0, g)
         n_match = (o1 + o0).sum(1, keepdim=True) - n_mismatch
         if d.eta > 0:
             loglik = n_mismatch * math.log(d.eta) + n_match * math.log1p(-d.eta)
         else:
             loglik = torch.where(n_mismatch > 0, -math.inf, 0.0).double()
-        loglik = torch.where(lat_ok, loglik, -math.inf)
-        w = torch.softmax(loglik, dim=1)  # (B, Z); NaN if no assignment is consistent
-        w = torch.nan_to_num(w, nan=1.0 / w.shape[1])
-        probs = torch.zeros(xt.shape[0], d.length, d.n_data_values, dtype=torch.float64)
-        probs[:, torch.tensor(d.latent_positions), : d.m] = torch.einsum("bz,znv->bnv", w, z_onehot)
-        p1 = w @ self.g  # (B, P) P(noiseless observation = 1)
+        w = torch.nan_to_num(torch.softmax(loglik, dim=1), nan=1.0 / loglik.shape[1])  # (B, Z); uniform if none fit
+        probs = torch.zeros(b, d.length, d.n_data_values, dtype=torch.float64)
+        z_onehot = torch.nn.functional.one_hot(z, d.m).double()  # (B, Z, N, m)
+        probs[:, torch.tensor(d.latent_positions), : d.m] = torch.einsum("bz,bznv->bnv", w, z_onehot)
+        p1 = torch.einsum("bz,bzp->bp", w, g)  # P(noiseless observation = 1)
         p1 = p1 * (1 - d.eta) + (1 - p1) * d.eta
         probs[:, torch.tensor(d.obs_positions), 1] = p1
         probs[:, torch.tensor(d.obs_positions), 0] = 1 - p1

@@ -71,6 +71,29 @@ def test_imbalance_of_oracle_against_itself_is_zero_and_local_vs_exact_is_latent
     assert lat > 0 and lat > obs
 
 
-def test_exact_oracle_refuses_large_n():
+def test_exact_oracle_refuses_too_many_hidden_latents_but_handles_few_of_many():
+    dist = make_distribution({"N": 20, "P": 20})
+    x0 = torch.from_numpy(dist.sample(2, np.random.default_rng(0)))
     with pytest.raises(InputError, match="enumerates"):
-        ExactOracle(make_distribution({"N": 20, "P": 20}))
+        ExactOracle(dist, max_hidden=8)(x0.masked_fill(torch.ones_like(x0, dtype=torch.bool), dist.mask_id))
+    xt = x0.clone()
+    xt[0, [1, 2]] = dist.mask_id  # rows with different numbers of hidden latents in one batch
+    xt[1, [3]] = dist.mask_id
+    xt[:, 25] = dist.mask_id
+    p = ExactOracle(dist, max_hidden=8)(xt).softmax(-1)
+    visible_obs_fix_latents = p[torch.arange(2)[:, None], torch.tensor([[1, 2], [3, 3]]), x0[torch.arange(2)[:, None], torch.tensor([[1, 2], [3, 3]])]]
+    brute = []
+    for row, hid in ((0, [1, 2]), (1, [3])):
+        zs = []
+        for vals in np.ndindex(*(2,) * len(hid)):
+            z = x0[row, :20].numpy().copy()
+            z[hid] = vals
+            obs = dist.noiseless_observations(z[None])[0]
+            keep = np.ones(20, bool)
+            keep[5] = False  # observation 5 (position 25) is hidden
+            if (obs[keep] == x0[row, 20:].numpy()[keep]).all():
+                zs.append(z)
+        brute.append(np.mean([dist.noiseless_observations(z[None])[0, 5] for z in zs]))
+    assert float(p[0, 25, 1]) == pytest.approx(brute[0], abs=1e-6)
+    assert float(p[1, 25, 1]) == pytest.approx(brute[1], abs=1e-6)
+    assert (visible_obs_fix_latents > 0).all()
