@@ -49,6 +49,7 @@ class ImbalanceConfig:
     device: str = "auto"
     model: str | None = None               # run dir / checkpoint to measure (None: train steps_short)
     reference: str = "proxy"               # "proxy" (the run continued to steps_long) | "exact" (ExactOracle)
+    proxy: str | None = None               # with ``model``: a run dir / checkpoint to use as the proxy
 
 
 def random_masks(dist: LODistribution, n_masks: int, l: int, rng: np.random.Generator) -> np.ndarray:
@@ -150,10 +151,12 @@ def reproduce(cfg: ImbalanceConfig, out: str | Path) -> list[dict]:
     if cfg.reference == "exact":
         proxy_model, reference = ExactOracle(dist), "the exact posterior (theory.lo_oracle.ExactOracle)"
     else:
-        if cfg.model is not None:
-            raise ConfigError("reference='proxy' trains its own pair; use reference='exact' with --model")
-        proxy = load(proxy_dir, device=device)
-        proxy_model, reference = proxy.model, f"the same run continued to {proxy.step} steps"
+        if cfg.model is not None and cfg.proxy is None:
+            raise ConfigError("--model with reference='proxy' needs --proxy (or use --reference exact)")
+        proxy = load(cfg.proxy if cfg.model is not None else proxy_dir, device=device)
+        if distribution_from_task(proxy.task).to_metadata() != dist.to_metadata():
+            raise ConfigError("the model and the proxy were trained on different L&O distributions")
+        proxy_model, reference = proxy.model, f"a proxy trained for {proxy.step} steps ({proxy.path})"
     rows = [measure(model.model, proxy_model, dist, l, cfg, device) for l in cfg.ls if l <= dist.n_latents]
     hi = next((r for r in rows if r["l"] == cfg.highlight), None)
     cfg_model = model.config.get("model", {})
@@ -184,6 +187,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="measure this trained run/checkpoint instead of training one")
     parser.add_argument("--reference", choices=("proxy", "exact"), default="proxy",
                         help="proxy: the run trained to --steps-long; exact: the exact posterior (<= 16 hidden latents)")
+    parser.add_argument("--proxy", default=None, help="with --model and --reference proxy: the proxy run/checkpoint")
     parser.add_argument("--n", type=int, default=20, help="latents N of the trained pair")
     parser.add_argument("--p", type=int, default=280, help="observations P of the trained pair")
     parser.add_argument("--smoke", action="store_true", help="title the report as a smoke run")
@@ -195,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = ImbalanceConfig(config=args.config, steps_short=args.steps_short, steps_long=args.steps_long,
                           batch_size=args.batch_size, n_masks=args.n_masks,
                           ls=tuple(int(v) for v in args.ls.split(",")), runs_dir=args.runs_dir,
-                          device=args.device, seed=args.seed, model=args.model, reference=args.reference,
+                          device=args.device, seed=args.seed, model=args.model, reference=args.reference, proxy=args.proxy,
                           n=args.n, p=args.p, smoke=args.smoke)
     for row in reproduce(cfg, args.out):
         print(row)
