@@ -129,10 +129,11 @@ def evaluate_run(run_dir: Path, cfg: Table1Config) -> dict:
     else:
         paper_pair = (dist.n_latents, dist.n_obs) if dist.kind == "nae_sat" and dist.eta == 0 else None
     paper = PAPER_TABLE1.get(paper_pair, (None, None))
-    batch = int(json.loads((run_dir / "config.json").read_text())["batch_size"])
+    batch = int(loaded.config["train"]["batch_size"])
+    run_root = next((d for d in (run_dir, *run_dir.parents) if (d / "metrics.jsonl").exists()), None)
     row.update({"paper_(N,P)": f"({paper_pair[0]},{paper_pair[1]})" if paper else "-",
                 "paper_vanilla_%": paper[0], "paper_adaptive_%": paper[1], "train_steps": loaded.step,
-                "train_samples": loaded.step * batch, "train_min": round(train_seconds(run_dir) / 60, 1)})
+                "train_samples": loaded.step * batch, "train_min": round(train_seconds(run_root) / 60, 1) if run_root else None})
     return row
 
 
