@@ -60,7 +60,7 @@ class ExactOracle:
         if h > self.max_hidden:
             raise InputError(f"ExactOracle enumerates m^h completions of the hidden latents; h={h} > {self.max_hidden}")
         b, n = lat.shape
-        combos = torch.tensor(list(itertools.product(range(d.m), repeat=h)), dtype=torch.long).reshape(-1, h)
+        combos = torch.tensor(list(itertools.product(range(d.m), repeat=h)), dtype=torch.long).reshape(d.m ** h, h)
         # column c of the combos fills the row's c-th hidden latent (or a dummy slot n when the row has fewer)
         order = torch.argsort((~hidden).to(torch.int8), dim=1, stable=True)[:, :h]  # hidden indices first
         slot = torch.where(torch.gather(hidden, 1, order), order, n)  # (B, h)
