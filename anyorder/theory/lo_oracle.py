@@ -118,28 +118,32 @@ class LocalOracle:
         return _to_logits(probs, d)
 
 
-def local_oracle_accuracy(dist: LODistribution, order: str) -> float:
-    """Expected observation accuracy of ``LocalOracle`` with sampled values, one token per step (noiseless kinds).
+def local_oracle_accuracy(dist: LODistribution, order: str) -> float | None:
+    """Expected observation accuracy of ``LocalOracle`` with sampled values, one token per step.
 
     ``order="vanilla"`` (uniformly random order): observation j is decoded after r of its k latents, r uniform on
-    {0..k}; given the r visible latents it is sampled from its exact conditional q, and it is right with probability
-    E[q^2 + (1-q)^2] over those latents. ``order="adaptive"`` (top_prob / margin): every observation whose marginal
-    is not uniform outranks the uniform latents, so all observations are drawn from their marginal first:
-    accuracy a^2 + (1-a)^2 with a = P(g = 1). NAE-SAT: vanilla 3/4, adaptive 5/8.
+    {0..k}; given those latents the noiseless value is 1 with probability q, the oracle samples 1 with probability
+    q' = q (1 - eta) + (1 - q) eta, and the hidden latents are drawn later independently, so it is right with
+    probability E[q q' + (1 - q)(1 - q')]. ``order="adaptive"`` (top_prob / margin): when the marginal a = P(g = 1)
+    is not 1/2, every observation outranks the uniform latents, so all observations are drawn first: a a' + (1-a)(1-a')
+    with a' the noisy marginal. NAE-SAT: vanilla 3/4, adaptive 5/8. Returns None for adaptive when a = 1/2 (ties).
     """
-    k, m = dist.k, dist.m
+    k, m, eta = dist.k, dist.m, dist.eta
     comps = np.array(list(itertools.product(range(m), repeat=k)), dtype=np.int64)
     g = get_predicate(dist.predicate)(comps).astype(np.float64)
+
+    def right(q: float) -> float:
+        q_noisy = q * (1 - eta) + (1 - q) * eta
+        return q * q_noisy + (1 - q) * (1 - q_noisy)
+
     if order == "adaptive":
-        a = g.mean()
-        return float(a * a + (1 - a) * (1 - a))
+        return None if abs(g.mean() - 0.5) < 1e-12 else float(right(g.mean()))
     if order != "vanilla":
         raise InputError(f"order must be 'vanilla' or 'adaptive', got {order!r}")
     total = 0.0
     for r in range(k + 1):  # the first r latents of the tuple are visible (the predicates are symmetric)
         acc = 0.0
         for prefix in itertools.product(range(m), repeat=r):
-            q = g[(comps[:, :r] == np.array(prefix, dtype=np.int64)).all(1)].mean()
-            acc += (q * q + (1 - q) * (1 - q)) / m ** r
+            acc += right(g[(comps[:, :r] == np.array(prefix, dtype=np.int64)).all(1)].mean()) / m ** r
         total += acc / (k + 1)
     return float(total)

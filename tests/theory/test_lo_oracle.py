@@ -97,3 +97,12 @@ def test_exact_oracle_refuses_too_many_hidden_latents_but_handles_few_of_many():
     assert float(p[0, 25, 1]) == pytest.approx(brute[0], abs=1e-6)
     assert float(p[1, 25, 1]) == pytest.approx(brute[1], abs=1e-6)
     assert (visible_obs_fix_latents > 0).all()
+
+
+def test_local_oracle_closed_form_with_noise_and_parity():
+    parity = make_distribution({"kind": "sparse_parity", "N": 8, "P": 40, "eta": 0.1})
+    # parity is unknown until all 3 latents are visible: (3 * 1/2 + (1 - eta)) / 4
+    assert local_oracle_accuracy(parity, "vanilla") == pytest.approx((1.5 + 0.9) / 4)
+    assert local_oracle_accuracy(parity, "adaptive") is None
+    acc = _scores(LocalOracle(parity), parity, n=256)
+    assert acc["vanilla"] == pytest.approx((1.5 + 0.9) / 4, abs=0.03)
