@@ -24,7 +24,7 @@ from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.experiments.report import write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import LocalOracle, local_oracle_accuracy
-from anyorder.train.checkpoint import load, step_dir_name
+from anyorder.train.checkpoint import load
 from anyorder.train.trainer import fit
 
 PAPER_TABLE1 = {(25, 275): (78.06, 93.76), (30, 270): (75.70, 93.54), (40, 260): (74.60, 92.21),
@@ -97,7 +97,8 @@ def train_one(n: int, p: int, cfg: Table1Config) -> Path:
                          and cfg.config == "paper" else "no", ckpt_every=cfg.ckpt_every, kind=cfg.kind, eta=cfg.eta)
     tc = replace(tc, eval_every=cfg.ckpt_every)
     ckpts = tc.run_dir / "checkpoints"
-    if (ckpts / step_dir_name(cfg.steps_train)).exists():
+    done = [int(d.name.split("_")[1]) for d in ckpts.glob("step_*")] if ckpts.exists() else []
+    if done and max(done) >= cfg.steps_train:  # complete (possibly trained longer): evaluate as it is
         return tc.run_dir
     return fit(tc, resume=ckpts.exists() and any(ckpts.iterdir()), progress=False)
 
