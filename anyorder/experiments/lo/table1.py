@@ -135,7 +135,7 @@ def evaluate_run(run_dir: Path, cfg: Table1Config) -> dict:
                 "latent_given_obs_acc": round(probe["latent_given_obs_acc"], 3)})
     batch = int(loaded.config["train"]["batch_size"])
     run_root = next((d for d in (run_dir, *run_dir.parents) if (d / "metrics.jsonl").exists()), None)
-    row.update({"paper_(N,P)": f"({paper_pair[0]},{paper_pair[1]})" if paper else "-",
+    row.update({"paper_(N,P)": f"({paper_pair[0]},{paper_pair[1]})" if paper_pair else "-",
                 "paper_vanilla_%": paper[0], "paper_adaptive_%": paper[1], "train_steps": loaded.step,
                 "train_samples": loaded.step * batch, "train_min": round(train_seconds(run_root) / 60, 1) if run_root else None})
     return row
