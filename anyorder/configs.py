@@ -129,8 +129,8 @@ CONFIGS.update({
 
 # ------------------------------------------------------------------------------------------------ L&O
 # L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Two model sizes:
-# - cpu: a small bidirectional transformer (3 layers, width 96), no padding (L = N + P), so that five
-#   distributions train and decode in minutes on a laptop CPU;
+# - cpu: a small bidirectional transformer (2 layers, width 64, fan-in init), no padding (L = N + P); the Table 1
+#   experiment scales (N, P) to L = 60 on CPU (same proportions, table1.scale_pairs);
 # - paper: SMDM 19M with RoPE (8 layers, d 384, 6 heads, SwiGLU 1536, RMSNorm, no bias), sequences padded
 #   with the value 2 to 512 (paper App. C.2.1), AdamW (0.9, 0.95), weight decay 0.1, cosine lr 4e-4 -> 4e-5.
 # ``lo_train_config`` builds one distribution's config (used by the L&O experiments); presets lo-nae-cpu, lo-nae-19m.
@@ -140,37 +140,39 @@ LO_MODEL_CONFIGS = ("cpu", "paper")
 
 def lo_model(config: str) -> ModelConfig:
     """Model of a named size; vocab_size/max_len are placeholders that the task overrides."""
-    if config == "cpu":
-        return ModelConfig(vocab_size=4, max_len=300, n_layers=3, d_model=96, n_heads=4, mlp="gelu",
-                           norm="layernorm", positions="learned")
+    if config == "cpu":  # fan-in init: with GPT-2's 0.02 this width never leaves the trivial loss (docs/LOG.md)
+        return ModelConfig(vocab_size=4, max_len=300, n_layers=2, d_model=64, n_heads=4, mlp="gelu",
+                           norm="layernorm", positions="learned", init="fanin")
     if config == "paper":
         return paper_config("smdm-19m", vocab_size=4, max_len=512)
     raise ConfigError(f"unknown L&O model config {config!r}; valid: {list(LO_MODEL_CONFIGS)}")
 
 
-def lo_task_options(n: int, p: int, config: str, dist_seed: int = 0) -> dict:
-    """NAE-SAT options: identity permutation, distinct random triples fixed by ``dist_seed``."""
-    return {"kind": "nae_sat", "N": n, "P": p, "dist_seed": dist_seed,
+def lo_task_options(n: int, p: int, config: str, dist_seed: int = 0, kind: str = "nae_sat", eta: float = 0.0) -> dict:
+    """L&O options (default NAE-SAT): identity permutation, distinct random tuples fixed by ``dist_seed``."""
+    return {"kind": kind, "N": n, "P": p, "dist_seed": dist_seed, "eta": eta,
             "pad_to": 512 if config == "paper" else None}
 
 
 def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, batch_size: int | None = None,
                     lr: float | None = None, seed: int = 0, dist_seed: int = 0, out_dir: str = "runs",
-                    name: str | None = None, mixed_precision: str = "no") -> TrainConfig:
-    """A TrainConfig for one L&O-NAE-SAT distribution (fresh samples every batch)."""
+                    name: str | None = None, mixed_precision: str = "no", ckpt_every: int = 0,
+                    kind: str = "nae_sat", eta: float = 0.0) -> TrainConfig:
+    """A TrainConfig for one L&O distribution (default NAE-SAT; fresh samples every batch)."""
     model = lo_model(config)
     if config == "paper":
         optim = OptimConfig(lr=lr or 4e-4, weight_decay=0.1, betas=(0.9, 0.95), warmup_steps=min(100, max_steps // 10),
                             min_lr_ratio=0.1)
         batch = batch_size or 256
     else:
-        optim = OptimConfig(lr=lr or 2e-3, weight_decay=0.0, betas=(0.9, 0.95), warmup_steps=min(20, max_steps // 10),
+        optim = OptimConfig(lr=lr or 3e-3, weight_decay=0.0, betas=(0.9, 0.95), warmup_steps=min(20, max_steps // 10),
                             min_lr_ratio=0.1)
         batch = batch_size or 64
-    return TrainConfig(name=name or f"lo-nae-{config}-N{n}-P{p}", task="lo",
-                       task_options=lo_task_options(n, p, config, dist_seed), objective="mdm", model=model,
+    tag = "nae" if kind == "nae_sat" else kind.replace("_", "-") + (f"-eta{eta:g}" if eta else "")
+    return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}", task="lo",
+                       task_options=lo_task_options(n, p, config, dist_seed, kind, eta), objective="mdm", model=model,
                        mdm=MDMConfig(), optim=optim, batch_size=batch, max_steps=max_steps, seed=seed,
-                       log_every=max(1, min(50, max_steps // 5)), eval_every=0, ckpt_every=0, keep_checkpoints=2,
+                       log_every=max(1, min(50, max_steps // 5)), eval_every=0, ckpt_every=ckpt_every, keep_checkpoints=2,
                        out_dir=out_dir, mixed_precision=mixed_precision)
 
 

@@ -25,6 +25,7 @@ from anyorder.errors import ConfigError, InputError
 MLPS = ("gelu", "swiglu")
 NORMS = ("layernorm", "rmsnorm")
 POSITIONS = ("learned", "rope", "none")
+INITS = ("gpt2", "fanin")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class ModelConfig:
     dropout: float = 0.0  # dropout on embeddings, attention probabilities and residual branches
     bias: bool = True  # biases in linear layers and LayerNorm
     tie_embeddings: bool = False  # LM head shares the token-embedding matrix
+    # weight init of linear layers: "gpt2" N(0, 0.02^2), residual projections / sqrt(2 n_layers) (too small for
+    # narrow models on L&O: they sit on the trivial loss, docs/LOG.md 2026-11-29) | "fanin" N(0, 1 / fan_in)
+    init: str = "gpt2"
 
     def override_changes(self, name: str, value) -> dict:
         """``options.apply_overrides`` hook: changing only d_model keeps the derived d_mlp = 4 * d_model."""
@@ -66,7 +70,7 @@ class ModelConfig:
                 raise ConfigError(f"ModelConfig.{name} must be a positive integer, got {value!r}")
         if self.d_model % self.n_heads:
             raise ConfigError(f"ModelConfig.d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        for name, valid in (("mlp", MLPS), ("norm", NORMS), ("positions", POSITIONS)):
+        for name, valid in (("mlp", MLPS), ("norm", NORMS), ("positions", POSITIONS), ("init", INITS)):
             if getattr(self, name) not in valid:
                 raise ConfigError(f"unknown ModelConfig.{name}={getattr(self, name)!r}; valid: {list(valid)}")
         if self.positions == "rope" and (self.d_model // self.n_heads) % 2:
@@ -199,7 +203,9 @@ class Transformer(nn.Module):
             self.head.weight = self.tok_emb.weight
         self.apply(self._init_weights)
         for name, p in self.named_parameters():  # GPT-2: scale residual projections by 1/sqrt(2 n_layers)
-            if name.endswith(("attn.proj.weight", "mlp.down.weight")):
+            if cfg.init == "fanin" and p.ndim == 2 and "emb" not in name:
+                nn.init.normal_(p, mean=0.0, std=p.shape[1] ** -0.5)
+            elif name.endswith(("attn.proj.weight", "mlp.down.weight")):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layers))
 
     @staticmethod

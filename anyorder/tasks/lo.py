@@ -266,19 +266,29 @@ def make_evaluator(dist: LODistribution, n_samples: int, seed: int):
     """Cheap periodic eval: one forward pass per metric (no decoding; tasks do not import the decoder).
 
     Metrics: ``obs_given_latents_acc`` = argmax accuracy of every observation when all latents are shown and
-    all observations masked (an easy, learnable problem); ``latent_given_obs_acc`` = argmax accuracy of the
-    latents when the observations are shown (a hard, planted-CSP-like problem).
+    all observations masked (out of distribution for an MDM: all observations are never masked while all latents
+    are shown); ``latent_given_obs_acc`` = argmax accuracy of latents 1..N-1 when every observation and latent 0 are
+    shown (a planted-CSP-like problem; latent 0 breaks NAE's flip symmetry, under which a latent given only
+    observations is exactly 50/50); ``obs_tuple_visible_acc`` =
+    in-distribution version of the first: half of all positions masked at random, argmax accuracy at the masked
+    observations whose whole tuple is visible (1.0 once the model reads its latents; about 0.75 before).
     """
-    x0 = torch.from_numpy(dist.sample(n_samples, np.random.default_rng([seed, 0xE7A1])))
+    rng = np.random.default_rng([seed, 0xE7A1])
+    x0 = torch.from_numpy(dist.sample(n_samples, rng))
     lat, obs = torch.tensor(dist.latent_positions), torch.tensor(dist.obs_positions)
+    half = torch.from_numpy(rng.random(x0.shape) < 0.5) & ~torch.from_numpy(dist.is_fixed())
+    tuple_visible = (~half[:, lat])[:, torch.tensor(dist.subsets)].all(-1) & half[:, obs]  # (n, P)
 
     @torch.no_grad()
     def evaluate(model, step: int) -> dict[str, float]:
-        out = {}
-        for name, hide in (("obs_given_latents_acc", obs), ("latent_given_obs_acc", lat)):
+        device = next(model.parameters()).device if hasattr(model, "parameters") else "cpu"
+        logits = model(x0.masked_fill(half, dist.mask_id).to(device)).float().cpu()
+        logits[..., dist.mask_id] = float("-inf")
+        right = logits[:, obs].argmax(-1) == x0[:, obs]
+        out = {"obs_tuple_visible_acc": float(right[tuple_visible].float().mean())}
+        for name, hide in (("obs_given_latents_acc", obs), ("latent_given_obs_acc", lat[1:])):
             xt = x0.clone()
             xt[:, hide] = dist.mask_id
-            device = next(model.parameters()).device if hasattr(model, "parameters") else "cpu"
             logits = model(xt.to(device)).float().cpu()
             logits[..., dist.mask_id] = float("-inf")
             out[name] = float((logits[:, hide].argmax(-1) == x0[:, hide]).float().mean())

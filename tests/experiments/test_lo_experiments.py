@@ -65,7 +65,7 @@ def test_table1_and_imbalance_end_to_end(tmp_path):
     parser = argparse.ArgumentParser()
     parser.add_argument("--out")
     lo_table1.add_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path / "t1"), "--pairs", "4:12", "--steps-train", "3",
+    args = parser.parse_args(["--out", str(tmp_path / "t1"), "--pairs", "4:12", "--length", "0", "--steps-train", "3",
                               "--n-samples", "8", "--runs-dir", str(tmp_path / "runs"), "--device", "cpu"])
     assert lo_table1.run(args) == 0
     assert "vanilla_%" in (tmp_path / "t1" / "table.md").read_text()
@@ -79,3 +79,17 @@ def test_table1_and_imbalance_end_to_end(tmp_path):
     assert lo_imbalance.run(args) == 0
     text = (tmp_path / "im" / "table.md").read_text()
     assert "l = 11: ratio" in text and (tmp_path / "im" / "rows.csv").exists()
+
+
+def test_scale_pairs_keeps_proportions():
+    assert lo_table1.scale_pairs(tuple(lo_table1.PAPER_TABLE1), 60) == ((5, 55), (6, 54), (8, 52), (10, 50), (20, 40))
+    assert lo_table1.scale_pairs(((25, 275),), None) == ((25, 275),)
+
+
+def test_imbalance_against_exact_posterior_is_zero_for_the_exact_model():
+    from anyorder.theory.lo_oracle import ExactOracle
+
+    dist = make_distribution({"N": 12, "P": 24})
+    cfg = lo_imbalance.ImbalanceConfig(n_masks=40, eval_batch=20)
+    row = lo_imbalance.measure(ExactOracle(dist), ExactOracle(dist), dist, 11, cfg, "cpu")
+    assert row["latent_err"] == 0 and row["observation_err"] == 0 and row["masked_obs"] == 22

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -144,3 +145,25 @@ def test_paper_config_overrides():
         paper_config("gpt-5")
     with pytest.raises(ConfigError):
         paper_config("smdm-19m", layers=3)
+
+
+def test_fanin_init_scales_linear_weights_by_fan_in_and_keeps_embeddings():
+    from anyorder.models.transformer import ModelConfig, Transformer
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=5, max_len=16, n_layers=2, d_model=64, n_heads=4, init="fanin")
+    model = Transformer(cfg)
+    gpt2 = Transformer(dataclasses.replace(cfg, init="gpt2"))
+    up = model.blocks[0].mlp.up.weight
+    down = model.blocks[1].mlp.down.weight  # fan-in 256
+    assert abs(up.std().item() - 64 ** -0.5) < 0.01 and abs(down.std().item() - 256 ** -0.5) < 0.005
+    assert abs(model.tok_emb.weight.std().item() - 0.02) < 0.005  # embeddings keep N(0, 0.02^2)
+    assert gpt2.blocks[0].mlp.up.weight.std().item() < 0.025
+
+
+def test_unknown_init_is_a_config_error():
+    from anyorder.errors import ConfigError
+    from anyorder.models.transformer import ModelConfig
+
+    with pytest.raises(ConfigError, match="init"):
+        ModelConfig(vocab_size=5, max_len=8, init="xavier")

@@ -115,3 +115,14 @@ def test_evaluator_with_oracle_model():
     metrics = bundle.evaluate(model, 0)
     assert metrics["obs_given_latents_acc"] == 1.0
     assert 0.0 <= metrics["latent_given_obs_acc"] <= 1.0
+
+
+def test_evaluator_probes_separate_easy_from_latent_inference():
+    from anyorder.tasks.lo import make_evaluator
+    from anyorder.theory.lo_oracle import ExactOracle, LocalOracle
+
+    dist = make_distribution({"N": 5, "P": 55})
+    evaluate = make_evaluator(dist, 128, 0)
+    exact, local = evaluate(ExactOracle(dist), 0), evaluate(LocalOracle(dist), 0)
+    assert exact["obs_tuple_visible_acc"] == 1.0 and exact["latent_given_obs_acc"] == 1.0
+    assert local["obs_tuple_visible_acc"] == 1.0 and 0.4 < local["latent_given_obs_acc"] < 0.6
