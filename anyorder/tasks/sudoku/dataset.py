@@ -9,13 +9,13 @@ Splits (data.md): train/test = puzzles the 7 techniques solve, hard = the rest (
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from anyorder.errors import ConfigError, InputError
+from anyorder.io import atomic_path, atomic_write
 
 FIELDS = ("puzzles", "solutions", "order", "technique", "n_givens", "hardest", "solvable", "index")
 SPLITS = ("train", "test", "hard")
@@ -58,10 +58,8 @@ def concat(parts: list[dict]) -> dict:
 
 def save_npz(path: str | Path, arrays: dict) -> None:
     """Write a dataset file atomically (tmp file + os.replace)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **{k: arrays[k] for k in FIELDS})
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **{k: arrays[k] for k in FIELDS})
 
 
 def _load_file(path: Path) -> dict:
@@ -116,15 +114,22 @@ def build_split(out: str | Path, split: str, n: int, seed: int, chunk: int = 100
 
     if split not in SPLITS:
         raise ConfigError(f"unknown Sudoku split {split!r}; valid: {list(SPLITS)}")
+    if n < 1 or chunk < 1:
+        raise ConfigError(f"need n >= 1 and chunk >= 1 puzzles, got n={n}, chunk={chunk}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a directory; choose a new or existing dataset directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create dataset directory {out}: {e.strerror or e}") from None
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "split": split, "seed": int(seed),
             "chunk": int(chunk), "n": None}
     if (out / "meta.json").exists():
         old = json.loads((out / "meta.json").read_text())
         if any(old.get(key) != meta[key] for key in ("split", "seed", "chunk")):
             raise ConfigError(f"{out} holds a different build ({old}); use another directory to build {meta}")
-    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    atomic_write(out / "meta.json", json.dumps(meta, indent=1))
     total, k = 0, 0
     bar = tqdm(total=n, desc=f"sudoku {split}", unit="puzzle", disable=not progress)
     while total < n:
@@ -141,7 +146,7 @@ def build_split(out: str | Path, split: str, n: int, seed: int, chunk: int = 100
         k += 1
     bar.close()
     meta["n"] = int(n)
-    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    atomic_write(out / "meta.json", json.dumps(meta, indent=1))
     return out
 
 
