@@ -10,13 +10,15 @@
   never half of one; a failure removes the temporary file and keeps the old target.
 - ``output_lock(path)``: an exclusive lock (``filelock``) held while a command computes and writes ``path``;
   a second writer fails at once with ``InputError`` instead of silently replacing the first one's results. The
-  lock is the empty hidden file ``.NAME.lock`` beside the target (kept; safe to delete when nothing runs).
+  lock files live in one per-user folder of the temporary directory (named by a hash of the target's absolute
+  path), so nothing is left beside the user's files; the lock covers writers on the same machine.
 
 Layer 0 (imports only ``anyorder.errors``), so datasets, checkpoints, reports and the CLI can all use it.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -148,8 +150,11 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
 
 
 def lock_path(path: str | Path) -> Path:
-    p = Path(path)
-    return p.with_name(f".{p.name}.lock")
+    """The lock file of target ``path``: $TMPDIR/anyorder-locks-UID/<sha256 of the absolute path>.lock."""
+    folder = Path(tempfile.gettempdir()) / f"anyorder-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    key = hashlib.sha256(os.path.abspath(os.fspath(path)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return folder / f"{key}.lock"
 
 
 @contextlib.contextmanager
@@ -158,8 +163,8 @@ def output_lock(path: str | Path, timeout: float = 0.0) -> Iterator[None]:
     makes this raise InputError after ``timeout`` seconds (default: at once)."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(lock_path(path)), timeout=timeout)
     try:
+        lock = FileLock(str(lock_path(path)), timeout=timeout)
         lock.acquire()
     except Timeout:
         raise InputError(f"{path} is being written by another anyorder process (lock {lock_path(path)} held); "

@@ -9,6 +9,8 @@ Splits (data.md): train/test = puzzles the 7 techniques solve, hard = the rest (
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +67,28 @@ def save_npz(path: str | Path, arrays: dict) -> None:
 def _load_file(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise InputError(f"{path}: a single array, not an anyorder Sudoku dataset (.npz of {list(FIELDS)})")
             missing = [k for k in FIELDS if k not in z.files]
             if missing:
                 raise InputError(f"{path}: not an anyorder Sudoku dataset (missing arrays {missing})")
-            return {k: z[k] for k in FIELDS}
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: cannot read Sudoku dataset: {e}") from e
+            arrays = {k: z[k] for k in FIELDS}
+    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:
+        raise InputError(f"{path}: cannot read Sudoku dataset: {type(e).__name__}: {e}") from None
+    _check_arrays(arrays, path)
+    return arrays
+
+
+def _check_arrays(arrays: dict, path: Path) -> None:
+    """Shapes (n, 81) / (n,), integer or bool dtypes and digits 0-9, so a damaged file fails here, by name."""
+    n = arrays["puzzles"].shape[0] if arrays["puzzles"].ndim else -1
+    for k, v in arrays.items():
+        shape = (n, 81) if k in ("puzzles", "solutions", "order", "technique") else (n,)
+        if v.shape != shape or not (np.issubdtype(v.dtype, np.integer) or v.dtype == np.bool_):
+            raise InputError(f"{path}: array {k!r} has shape {v.shape} dtype {v.dtype}, expected {shape} integers")
+    for k in ("puzzles", "solutions"):
+        if n and ((arrays[k] < 0) | (arrays[k] > 9)).any():
+            raise InputError(f"{path}: array {k!r} holds values outside 0-9")
 
 
 def load(path: str | Path) -> SudokuData:
