@@ -37,7 +37,7 @@ INPUT_ATTRS = ("file", "input")  # argparse dests that may name an input file
 
 def check_device(device: str | None) -> None:
     """Raise InputError unless torch parses ``device`` and it is available in this build/machine."""
-    if device is None:
+    if device is None or device == "auto":  # "auto": the command picks cuda when available, else cpu
         return
     import torch
 

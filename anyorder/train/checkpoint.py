@@ -269,6 +269,14 @@ def read_config(ckpt: Path) -> dict[str, Any]:
     for key in ("model", "tokenizer", "task", "files"):
         if not isinstance(config.get(key), dict):
             raise CheckpointError(f"{file}: missing or invalid {key!r} entry")
+    step = config.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"{file}: 'step' must be a non-negative integer, got {step!r}")
+    for key in ("model_kind", "objective"):
+        if key in config and not isinstance(config[key], str):
+            raise CheckpointError(f"{file}: {key!r} must be a string, got {config[key]!r}")
+    if not isinstance(config["task"].get("name", ""), str):
+        raise CheckpointError(f"{file}: task name must be a string, got {config['task'].get('name')!r}")
     for name, digest in config["files"].items():
         target = _inside(ckpt, name, file)
         if not isinstance(digest, str):
@@ -312,7 +320,7 @@ def _model_kind_and_config(ckpt: Path, config: dict):
     try:
         kind = model_kind(config.get("model_kind", "transformer"))
         return kind, kind.config_class.from_dict(config["model"])
-    except (AnyorderError, TypeError, ValueError) as e:
+    except (AnyorderError, TypeError, ValueError, KeyError, AttributeError) as e:
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
 
 
@@ -412,7 +420,7 @@ def load(path: str | Path, device: str = "cpu") -> Loaded:
     config = read_config(ckpt)
     try:
         tokenizer = load_tokenizer(config["tokenizer"], ckpt)
-    except AnyorderError as e:
+    except (AnyorderError, TypeError, ValueError, KeyError, AttributeError) as e:  # a malformed JSON entry
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid tokenizer ({e})") from e
     check_vocab(ckpt, config, tokenizer)
     check_header(ckpt, config, "model.safetensors")  # before any allocation

@@ -123,6 +123,13 @@ def test_device_cuda_without_cuda(no_model, capsys):
     assert "CUDA is not available" in capsys.readouterr().err
 
 
+def test_device_auto_and_cpu_pass_the_check():
+    from anyorder.cli.errors import check_device
+
+    for device in ("auto", "cpu", None):
+        check_device(device)
+
+
 def test_concurrent_writer_fails_clearly(files, no_model, capsys):
     out = files / "o.txt"
     with output_lock(out):  # another run is writing o.txt
