@@ -53,3 +53,11 @@ def test_remask_noise_scale_is_annealed_with_the_mask_rate(monkeypatch, anneal):
     assert [s for _, s in seen] == pytest.approx([0.5 * r if anneal else 0.5 for r in rates])
     if anneal:
         assert rates[0] > rates[1] > rates[-1] and math.isclose(rates[-1], 0.0)
+
+
+def test_noise_preset_none_restores_the_noiseless_defaults():
+    """`--noise none` after a noisy preset gives back Plan()'s noise fields (cosmic-ray survivor: scale 0 -> -1)."""
+    from anyorder.decode.noise import NOISE_PRESETS
+
+    noisy = Plan(noise="gumbel", noise_scale=0.5, noise_anneal=True)
+    assert Plan(**{**noisy.__dict__, **NOISE_PRESETS["none"]}) == Plan()
