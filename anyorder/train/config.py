@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from anyorder.errors import ConfigError
+from anyorder.io import atomic_write
 from anyorder.models.registry import model_kind
 from anyorder.models.transformer import ModelConfig
 from anyorder.objectives.ar import ARConfig
@@ -114,7 +115,7 @@ def resolve_model(cfg: TrainConfig, model_fields: dict[str, Any]) -> TrainConfig
 
 
 def save_json(cfg: Any, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+    atomic_write(path, json.dumps(to_dict(cfg), indent=2) + "\n")
 
 
 def load_json(path: str | Path, cls: type = TrainConfig) -> Any:

@@ -100,6 +100,7 @@ USER_MISTAKES = [
     ("train optim.lr=inf", ["train", "toy-mdm", "optim.lr=inf", "out_dir={w}/runs"], "not a finite number"),
     ("train optim.betas", ["train", "toy-mdm", "optim.betas=[0.9, 1.5]", "out_dir={w}/runs"], "betas"),
     ("train config with NaN", ["train", "{w}/nan.json"], "not a finite number"),
+    ("train --out-dir under a file", ["train", "toy-mdm", "--out-dir", "{w}/afile/runs"], "is a file, not a directory"),
 ]
 
 
