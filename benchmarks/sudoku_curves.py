@@ -44,6 +44,9 @@ RECIPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "elbo-2x64": ("sudoku-mdm-cpu", ("model.n_layers=2", "model.d_model=64") + _DECAY),
     "elbo-6x256": ("sudoku-mdm-cpu", ("model.n_layers=6", "model.d_model=256", "model.n_heads=8") + _DECAY),
     "elbo-compile": ("sudoku-mdm-cpu", ("mdm.sampling=continuous", "compile=true") + _DECAY),
+    # progressive, planner-aligned masking (PUMA idea; anyorder/train/progressive.py), margin planner
+    "puma": ("sudoku-mdm-cpu", ("objective=puma", "puma.steps=20", "puma.random_fraction=0.2") + _DECAY),
+    "puma-pure": ("sudoku-mdm-cpu", ("objective=puma", "puma.steps=20", "puma.random_fraction=0.0") + _DECAY),
 }
 
 

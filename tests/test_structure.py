@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
-    "errors": 0, "options": 0, "io": 0, "models": 1, "tokenizers": 1, "objectives": 2, "decode": 3, "tasks": 4,
+    "errors": 0, "options": 0, "io": 0, "registry": 0, "models": 1, "tokenizers": 1, "objectives": 2, "decode": 3,
+    "tasks": 4,
     "train": 5, "evaluation": 5, "theory": 5, "configs": 5, "experiments": 6, "cli": 7, "__init__": 7,
     "__main__": 7,
 }

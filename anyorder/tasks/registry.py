@@ -5,11 +5,10 @@ Tasks are imported lazily so that a task with heavy dependencies (numba) costs n
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from anyorder.errors import ConfigError
 from anyorder.options import from_dict, to_dict
+from anyorder.registry import resolve
 from anyorder.tasks.base import Task, TaskBundle
 
 TASKS: dict[str, str] = {
@@ -23,10 +22,7 @@ TASKS: dict[str, str] = {
 
 def get_task(name: str) -> Task:
     """The registry entry ``name``; unknown names raise ConfigError listing the valid ones."""
-    if name not in TASKS:
-        raise ConfigError(f"unknown task {name!r}; valid tasks: {sorted(TASKS)}")
-    module_name, attr = TASKS[name].split(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return resolve(TASKS, name, "task")
 
 
 def task_options(name: str, options: dict[str, Any] | None = None) -> Any:

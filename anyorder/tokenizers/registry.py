@@ -5,10 +5,10 @@ and one line here. Imported lazily: a kind's dependency (``tokenizers``, ``trans
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
+from anyorder.registry import resolve
 from anyorder.tokenizers.base import Tokenizer, TokenizerError
 
 TOKENIZERS: dict[str, str] = {
@@ -19,10 +19,7 @@ TOKENIZERS: dict[str, str] = {
 
 
 def tokenizer_class(kind: str) -> type:
-    if kind not in TOKENIZERS:
-        raise TokenizerError(f"unknown tokenizer kind {kind!r}; valid: {sorted(TOKENIZERS)}")
-    module_name, attr = TOKENIZERS[kind].split(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return resolve(TOKENIZERS, kind, "tokenizer kind", TokenizerError)
 
 
 def load_tokenizer(config: dict[str, Any], directory: Path | None = None) -> Tokenizer:

@@ -22,11 +22,12 @@ from anyorder.models.transformer import ModelConfig
 from anyorder.objectives.ar import ARConfig
 from anyorder.objectives.mdm import MDMConfig
 from anyorder.options import apply_overrides, from_dict, to_dict
+from anyorder.train.progressive import ProgressiveConfig
 
 __all__ = ["OptimConfig", "TrainConfig", "resolve_model", "apply_overrides", "from_dict", "to_dict", "save_json",
            "load_json"]
 
-OBJECTIVE_NAMES = ("mdm", "ar")
+OBJECTIVE_NAMES = ("mdm", "ar", "puma")  # puma: MDM trained on planner-visited states
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
@@ -58,13 +59,14 @@ class TrainConfig:
 
     name: str  # run name: the run directory is <out_dir>/<name>
     task: str  # key of anyorder.tasks.registry.TASKS
-    objective: str = "mdm"  # "mdm" | "ar"
+    objective: str = "mdm"  # "mdm" | "ar" | "puma" (MDM on planner-visited states)
     task_options: dict = field(default_factory=dict)  # passed to the task builder
     model_kind: str = "transformer"  # anyorder.models.registry.MODEL_KINDS: how ``model`` is built and restored
     # vocab_size / max_len / position_tables are placeholders here: the task sets them at fit time
     model: ModelConfig = field(default_factory=lambda: ModelConfig(vocab_size=1, max_len=1))
     mdm: MDMConfig = field(default_factory=MDMConfig)  # used when objective == "mdm"
     ar: ARConfig = field(default_factory=ARConfig)  # used when objective == "ar"
+    puma: ProgressiveConfig = field(default_factory=ProgressiveConfig)  # objective == "puma" (train/progressive.py)
     optim: OptimConfig = field(default_factory=OptimConfig)
     batch_size: int = 128  # global batch (split evenly over processes)
     max_steps: int = 1000  # optimizer steps

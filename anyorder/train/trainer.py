@@ -40,21 +40,26 @@ from anyorder.tasks.registry import build_task
 from anyorder.train import checkpoint as ckpt
 from anyorder.train.config import TrainConfig, from_dict, resolve_model, save_json, to_dict
 from anyorder.train.ema import EMA
+from anyorder.train.progressive import Chains, progressive_loss
 
 MASK_SALT, DROPOUT_SALT = 1, 2
 # fields that may differ between the original run and a resumed one (they do not change the trajectory)
 RESUMABLE_CHANGES = {"max_steps", "log_every", "eval_every", "ckpt_every", "keep_checkpoints", "out_dir", "compile"}
 
 
-def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
+def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains: Chains):
     return mdm_loss(model, batch, cfg.mdm, bundle.tokenizer.mask_id, generator)
 
 
-def _ar(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator):
+def _ar(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains: Chains):
     return ar_loss(model, batch, cfg.ar, generator)
 
 
-OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar}  # TrainConfig.objective -> loss call
+def _puma(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains: Chains):
+    return progressive_loss(model, batch, cfg.puma, cfg.mdm, bundle.tokenizer.mask_id, generator, chains)
+
+
+OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar, "puma": _puma}  # TrainConfig.objective -> loss call
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Run:
     evaluator: Callable[[nn.Module, TaskBundle, int], dict[str, float]] | None = None  # given by the caller
     step: int = 0  # completed optimizer steps
     tokens: int = 0  # tokens seen (all ranks), for the FLOP count
+    chains: Chains = dataclasses.field(default_factory=Chains)  # objective "puma": this process's chain states
 
     @property
     def per_device_batch(self) -> int:
@@ -147,7 +153,7 @@ def train_step(run: Run, step: int) -> dict[str, float]:
     generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)
     torch.manual_seed(torch_generator(cfg.seed, step, rank, salt=DROPOUT_SALT).initial_seed())
     run.model.train()
-    out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator)
+    out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
     acc.backward(out.loss)
     metrics = dict(out.metrics)
     if cfg.optim.grad_clip is not None:
@@ -180,6 +186,8 @@ def save(run: Run) -> None:
                        "scheduler": run.scheduler.state_dict()}
         if acc.scaler is not None:
             train_state["scaler"] = acc.scaler.state_dict()
+        if cfg.objective == "puma":  # rank 0's chains; other ranks restart theirs on resume (see restore)
+            train_state["chains"] = run.chains.state_dict()
         ckpt.save_checkpoint(run.run_dir / "checkpoints", run.step, meta, weights,
                              raw_state=state if run.ema is not None else None,
                              train_state=train_state, keep=cfg.keep_checkpoints, tokenizer=run.bundle.tokenizer)
@@ -206,6 +214,8 @@ def restore(run: Run) -> None:
     if run.accelerator.scaler is not None and "scaler" in state:
         run.accelerator.scaler.load_state_dict(state["scaler"])
     run.step, run.tokens = int(state["step"]), int(state["tokens"])
+    if "chains" in state and run.accelerator.num_processes == 1:
+        run.chains.load_state_dict(state["chains"])
 
 
 def _is_fsdp(run: Run) -> bool:

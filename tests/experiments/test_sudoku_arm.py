@@ -6,16 +6,12 @@ import torch
 from anyorder.errors import ConfigError, InputError
 from anyorder.experiments.sudoku.arm import (arm_prompt, filled_cells, solve_sudoku_arm, triple_constraint,
                                             triples_to_grid)
+from sudoku_fakes import PATTERN_SOLUTION as SOLUTION, blanked
 
-SOLUTION = np.array([(r * 3 + r // 3 + c) % 9 + 1 for r in range(9) for c in range(9)], np.int64)
 
 
 def puzzles(n=4, blanks=30, seed=0):
-    rng = np.random.default_rng(seed)
-    p = np.tile(SOLUTION, (n, 1))
-    for b in range(n):
-        p[b, rng.choice(81, blanks + b, replace=False)] = 0
-    return p
+    return blanked(n, blanks, seed)
 
 
 class Oracle:

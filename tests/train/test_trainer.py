@@ -84,15 +84,15 @@ def test_fit_writes_run_directory(tmp_path):
         trainer.fit(config(tmp_path), progress=False)
 
 
-@pytest.mark.parametrize("ema", [None, 0.9])
-def test_resume_is_bit_identical(tmp_path, ema):
-    full = trainer.fit(config(tmp_path / "a", ema=ema), progress=False)
-    part = trainer.fit(config(tmp_path / "b", ema=ema, max_steps=4), progress=False)  # stops at step 4
+@pytest.mark.parametrize("ema,objective", [(None, "mdm"), (0.9, "mdm"), (None, "puma")])
+def test_resume_is_bit_identical(tmp_path, ema, objective):
+    full = trainer.fit(config(tmp_path / "a", ema=ema, objective=objective), progress=False)
+    part = trainer.fit(config(tmp_path / "b", ema=ema, objective=objective, max_steps=4), progress=False)
     # continuing to 6 with the same LR schedule requires the same max_steps: rerun from step 2's checkpoint
     (part / "checkpoints" / "latest").write_text("step_00000002")
     with pytest.raises(ConfigError, match="differs in"):
-        trainer.fit(config(tmp_path / "b", ema=ema, seed=1), resume=True, progress=False)
-    resumed = trainer.fit(config(tmp_path / "b", ema=ema), resume=True, progress=False)
+        trainer.fit(config(tmp_path / "b", ema=ema, objective=objective, seed=1), resume=True, progress=False)
+    resumed = trainer.fit(config(tmp_path / "b", ema=ema, objective=objective), resume=True, progress=False)
     a, b = weights(full), weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
     if ema is not None:

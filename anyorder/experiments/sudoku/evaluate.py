@@ -93,7 +93,7 @@ def load_sudoku_model(path: str | Path | None = None, device: str = "cpu") -> Su
                 "and pass --checkpoint runs/<name>)") if path == DEFAULT_CHECKPOINT else ""
         raise CheckpointError(f"checkpoint {path} does not exist{hint}")
     loaded = load(path, device=device)
-    if loaded.config.get("objective", "mdm") != "mdm":
+    if loaded.config.get("objective", "mdm") == "ar":
         raise CheckpointError(f"{path}: objective {loaded.config.get('objective')!r} is not an MDM")
     codec = SudokuCodec.from_tokenizer(loaded.tokenizer, loaded.model.cfg.max_len)
     return SudokuModel(loaded.model, codec, loaded.config, str(path))
