@@ -12,7 +12,8 @@ Exit statuses of every ``anyorder`` command:
 ``check_common(args)`` validates the options several commands share, by name, so a new command that uses the
 usual names gets the checks for free: ``--device`` (parsed by torch and available), ``--batch-size``, ``--n``,
 ``--limit``, ``--chunk``, ``--beam`` (>= 1), and ``--output`` (writable file, not an input; see
-``anyorder.io.check_output_path``). ``run_command`` also holds ``anyorder.io.output_lock`` on ``--output``
+``anyorder.io.check_output_path``; a command whose ``--output`` is a folder sets ``output_kind="dir"`` with
+``set_defaults`` and gets ``anyorder.io.check_new_path`` instead). ``run_command`` also holds ``anyorder.io.output_lock`` on ``--output``
 while the command runs, so two concurrent writers to one file cannot silently lose one's results.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from anyorder.errors import AnyorderError, InputError
-from anyorder.io import check_output_path, output_lock
+from anyorder.io import check_new_path, check_output_path, output_lock
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 POSITIVE_INTS = ("batch_size", "n", "limit", "chunk", "beam")  # argparse dests that must be >= 1 when given
@@ -67,7 +68,11 @@ def check_common(args: argparse.Namespace) -> None:
     check_device(getattr(args, "device", None))
     output = getattr(args, "output", None)
     if isinstance(output, str) and output != "-":
-        check_output_path(output, [getattr(args, a, None) for a in INPUT_ATTRS if isinstance(getattr(args, a, None), str)])
+        if getattr(args, "output_kind", "file") == "dir":  # a command whose --output is a folder opts in here
+            check_new_path(output, "--output")
+        else:
+            inputs = [getattr(args, a) for a in INPUT_ATTRS if isinstance(getattr(args, a, None), str)]
+            check_output_path(output, inputs)
 
 
 def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], int | None]) -> int:

@@ -124,6 +124,17 @@ def test_device_cuda_without_cuda(no_model, capsys):
     assert "CUDA is not available" in capsys.readouterr().err
 
 
+def test_output_kind_dir_accepts_a_folder(tmp_path):
+    import argparse
+
+    from anyorder.cli.errors import check_common
+    from anyorder.errors import InputError
+
+    check_common(argparse.Namespace(output=str(tmp_path), output_kind="dir"))
+    with pytest.raises(InputError, match="is a directory"):
+        check_common(argparse.Namespace(output=str(tmp_path)))
+
+
 def test_device_auto_and_cpu_pass_the_check():
     from anyorder.cli.errors import check_device
 
