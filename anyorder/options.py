@@ -4,13 +4,15 @@ One parser for every options dataclass in the package: training configs (``Train
 nests), task options (``tasks.*.Options``) and decoding plans (``decode.Plan``). ``apply_overrides`` coerces each
 value to the annotated type of the field it sets (int, float, bool, str, None, tuples and dicts as JSON) and
 raises ``ConfigError`` listing the valid fields at that level for an unknown key; ``from_dict`` does the same for
-JSON / dict input. A dataclass may define ``override_changes(name, value) -> dict`` to reset derived fields.
+JSON / dict input. Every float must be finite (NaN and infinity are refused at parse time, from the command line
+and from JSON alike). A dataclass may define ``override_changes(name, value) -> dict`` to reset derived fields.
 """
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import json
+import math
 import types
 import typing
 from typing import Any
@@ -116,7 +118,7 @@ def _coerce_str(raw: str, tp: Any, key: str) -> Any:
                 raise ValueError("expected an integer")
             return int(number)
         if tp is float:
-            return float(text)
+            return _finite(float(text), key)
         if tp is str:
             return raw
         return _coerce_json(json.loads(text), tp, key)
@@ -174,12 +176,18 @@ def _coerce_json(value: Any, tp: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected {len(args)} items, got {value!r}")
         return tuple(_coerce_json(v, a, where) for v, a in zip(value, args or [Any] * len(value)))
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value), where)
     if tp is int and isinstance(value, float) and value.is_integer():
         return int(value)
     expected = origin or tp
     if isinstance(expected, type) and not isinstance(value, expected):
         raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _finite(value: float, where: str) -> float:
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: {value} is not a finite number")
     return value
 
 

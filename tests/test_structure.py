@@ -1,7 +1,7 @@
 """Structure check (issue 10): no import cycles and no import from a lower layer to a higher one, at module level
 or inside functions (lazy ``"anyorder.x:fn"`` registry strings count too).
 
-Layers, low to high (docs/DESIGN.md): errors < models < objectives < decode < tasks < train / evaluation / theory /
+Layers, low to high (docs/DESIGN.md): errors, options, io < models < objectives < decode < tasks < train / evaluation / theory /
 configs < experiments < cli (with the package facade ``anyorder/__init__`` and ``__main__``). A module may import
 its own layer or lower ones. ``python tests/test_structure.py`` prints the counts.
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
-    "errors": 0, "options": 0, "registry": 0, "models": 1, "tokenizers": 1, "objectives": 2, "decode": 3, "tasks": 4,
+    "errors": 0, "options": 0, "io": 0, "registry": 0, "models": 1, "tokenizers": 1, "objectives": 2, "decode": 3,
+    "tasks": 4,
     "train": 5, "evaluation": 5, "theory": 5, "configs": 5, "experiments": 6, "cli": 7, "__init__": 7,
     "__main__": 7,
 }

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from anyorder.cli.errors import run_command
 from anyorder.errors import AnyorderError
 
 # module name -> (commands it provides, one-line help shown when the module cannot be imported)
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="anyorder",
         description="Masked diffusion models that plan their own decoding order, and AR baselines.",
     )
+    parser.add_argument("--version", action="version", version=f"anyorder {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMANDS:
         try:
@@ -61,15 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    try:
-        rc = args.func(args)
-    except AnyorderError as e:
-        print(f"anyorder {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return int(rc or 0)
+    return run_command(args, args.func)  # exit statuses 0 / 1 / 2 / 3: anyorder.cli.errors
+
+
+def _version() -> str:
+    from anyorder import __version__
+
+    return __version__
 
 
 if __name__ == "__main__":  # pragma: no cover

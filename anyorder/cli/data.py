@@ -10,6 +10,7 @@ from pathlib import Path
 
 from anyorder.cli import data_text
 from anyorder.errors import ConfigError
+from anyorder.io import check_new_path, output_lock
 from anyorder.tasks.sudoku import dataset
 
 PAPER_SIZES = {"train": 1_800_000, "test": 100_000, "hard": 1_000_000}
@@ -24,7 +25,8 @@ def register(subparsers) -> None:
     s.add_argument("out", help="output directory (or FILE.npz for one packed file; chunks are built in FILE.npz.chunks/, then packed and removed)")
     s.add_argument("--split", default="all", choices=["train", "test", "hard", "all"],
                    help="one split, or all three into OUT/train, OUT/test, OUT/hard")
-    s.add_argument("--n", type=int, default=None, help="puzzles in a single split (default: paper size)")
+    s.add_argument("--n", type=int, default=argparse.SUPPRESS,
+                   help="puzzles in a single split (default: the paper's size of that split)")
     for name, size in PAPER_SIZES.items():
         s.add_argument(f"--{name}", type=int, default=size, help=f"size of the {name} split with --split all")
     s.add_argument("--seed", type=int, default=0, help="generator stream seed")
@@ -50,12 +52,21 @@ def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> 
 def run_sudoku(args) -> int:
     if args.chunk <= 0:
         raise ConfigError(f"--chunk must be positive, got {args.chunk}")
+    sizes = [getattr(args, "n", None)] if args.split != "all" else [getattr(args, s) for s in PAPER_SIZES]
+    if any(n is not None and n < 1 for n in sizes):
+        raise ConfigError(f"split sizes must be >= 1, got {[n for n in sizes if n is not None]}")
+    out = check_new_path(args.out, "dataset")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):  # two builds of one dataset at once would interleave chunks
+        return _run_sudoku(args, out)
+
+
+def _run_sudoku(args, out: Path) -> int:
     exclude: set = set()
     for path in args.exclude:
         exclude |= dataset.puzzle_keys(dataset.load(path))
-    out = Path(args.out)
     if args.split != "all":
-        n = args.n if args.n is not None else PAPER_SIZES[args.split]
+        n = getattr(args, "n", None) or PAPER_SIZES[args.split]
         _build_one(out, args.split, n, args.seed, args, exclude)
         return 0
     for split in ("test", "hard", "train"):  # train last: it excludes the evaluation splits

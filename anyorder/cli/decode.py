@@ -25,16 +25,18 @@ from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.decode import Plan, decode
 from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
+from anyorder.io import atomic_write, decode_text, read_text
 from anyorder.train.checkpoint import load
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decode", help="fill masked token lines with a checkpoint", description=__doc__)
     p.add_argument("checkpoint", help="checkpoint or run directory")
-    p.add_argument("--input", default="-", help="input file, '-' for stdin (default)")
-    p.add_argument("--output", default=None, help="write decoded lines here instead of stdout")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--input", default="-", help="UTF-8 text, one masked sequence per line in the checkpoint "
+                   "tokenizer's symbols (see above); '-' for stdin (default)")
+    p.add_argument("--output", default=None, help="write decoded lines here (atomically) instead of stdout")
+    p.add_argument("--seed", type=int, default=0, help="base seed; line i uses a seed derived from it and i")
+    p.add_argument("--batch-size", type=int, default=256, help="lines decoded together (default: %(default)s)")
     p.add_argument("--show-order", action="store_true", help="also print the step at which each token appeared")
     p.add_argument("--prompt", default=None, help="text checkpoints: a prompt string (instead of --input); the "
                    "sample continues it with [MASK] tokens up to --length")
@@ -57,8 +59,9 @@ def _single_chars(tokenizer) -> bool:
     return tokenizer.kind == "symbols" and all(len(s) == 1 for s in tokenizer.symbols)
 
 
-def parse_lines(lines: list[str], tokenizer, max_len: int) -> list[list[int]]:
-    """Token ids per non-empty line; errors name the 1-based line number (InputError)."""
+def parse_lines(lines: list[str], tokenizer, max_len: int, exact: bool = False) -> list[list[int]]:
+    """Token ids per non-empty line; errors name the 1-based line number (InputError). With ``exact`` every
+    line must have exactly ``max_len`` tokens (a task with a fixed layout, ``fixed_length``)."""
     rows = []
     for number, line in enumerate(lines, start=1):
         items = _split(line, tokenizer)
@@ -70,6 +73,9 @@ def parse_lines(lines: list[str], tokenizer, max_len: int) -> list[list[int]]:
             raise InputError(f"line {number}: {e}") from e
         if len(ids) > max_len:
             raise InputError(f"line {number}: {len(ids)} tokens, more than the model's max_len {max_len}")
+        if exact and len(ids) != max_len:
+            raise InputError(f"line {number}: {len(ids)} tokens, but this checkpoint's task needs exactly "
+                             f"{max_len} per line")
         rows.append(ids)
     if not rows:
         raise InputError("no input lines")
@@ -102,14 +108,14 @@ def decode_rows(model, rows: list[list[int]], mask_id: int, plan: Plan, seed: in
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
-    loaded = load(args.checkpoint)
+    text = _read_stdin() if args.input == "-" else read_text(args.input)
+    loaded = load(args.checkpoint)  # after the cheap checks: a bad input never waits for the model
     tok = loaded.tokenizer
     max_len = int(loaded.config["model"]["max_len"])
     if args.prompt is not None:
         rows = [prompt_row(args.prompt, tok, args.length or max_len, max_len)]
     else:
-        text = sys.stdin.read() if args.input == "-" else _read(args.input)
-        rows = parse_lines(text.splitlines(), tok, max_len)
+        rows = parse_lines(text.splitlines(), tok, max_len, fixed_length(loaded.config))
     results, calls = decode_rows(loaded.model, rows, tok.mask_id, plan, args.seed, args.batch_size)
     lines = []
     for ids, order, _ in results:
@@ -120,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
             lines.append(" ".join("." if o < 0 else str(o) for o in order))
     body = "\n".join(lines) + "\n"
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(body)
+        atomic_write(args.output, body)
     else:
         sys.stdout.write(body)
     nfe = [r[2] for r in results]
@@ -151,9 +156,14 @@ def reveal_steps(ids: list[int], order: list[int], tokenizer) -> list[str]:
             for step in sorted(by_step)]
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(f"cannot read input {path}: {e}") from e
+def _read_stdin() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)  # bytes, decoded like a file; a text stream (tests) as is
+    return decode_text(buffer.read(), "<stdin>") if buffer is not None else sys.stdin.read()
+
+
+def fixed_length(config: dict) -> bool:
+    """True when every sequence must be exactly ``max_len`` tokens long: the model has per-position tables
+    (a fixed layout such as Sudoku's rows, columns and boxes) or the task options fix a ``length``."""
+    model = config.get("model") or {}
+    options = (config.get("task") or {}).get("options") or {}
+    return bool(model.get("position_tables")) or options.get("length") == model.get("max_len")

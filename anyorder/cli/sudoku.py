@@ -14,7 +14,9 @@ or an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam sear
 --file reads plain text (one puzzle per line) or a dataset with solutions (our .npz / directory, Shah et al.
 .npy, Radcliffe .csv); with solutions known, the exact / valid / cell accuracy is printed (stderr).
 
-Exit status: 0 = every output is a valid solution; 1 = some output is not; 2 = bad input / checkpoint.
+Exit status: 0 = every output is a valid solution; 1 = some output is not (each named, with the reason);
+2 = bad input / checkpoint / options; 3 = internal error (anyorder.cli.errors). A puzzle with several
+solutions is solved (any valid completion counts) and reported on stderr; one with none is an input error.
 """
 from __future__ import annotations
 
@@ -28,12 +30,15 @@ import numpy as np
 
 from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.errors import CheckpointError, InputError
+from anyorder.io import atomic_write, read_text
 from anyorder.experiments.sudoku.arm import decode_sudoku_arm
 from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model
 from anyorder.experiments.sudoku.show import run_demo, show_decoding
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.metrics import per_puzzle
+from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.parse import parse_puzzle
+from anyorder.tasks.sudoku.solver import count_solutions
 from anyorder.train.checkpoint import load, read_config, resolve
 
 DATASET_SUFFIXES = (".npz", ".npy", ".csv")  # --file formats that carry solutions (tasks.sudoku.formats)
@@ -59,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_solve)
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
-    d.add_argument("--batch-size", type=int, default=256)
+    d.add_argument("--batch-size", type=int, default=256, help="puzzles decoded together (default: %(default)s)")
     add_plan_arguments(d)  # score is set per row (vanilla, top_prob, top_prob_margin); noise: see docs/sudoku.md
     _common(d)
     d.set_defaults(func=cmd_demo)
@@ -68,8 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default=None,
                    help="MDM or (solve only) ARM checkpoint directory (default: the shipped MDM)")
-    p.add_argument("--device", default="cpu", help="cpu | cuda")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device: cpu | cuda | cuda:N (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="decoding seed (default: %(default)s)")
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def read_text_puzzles(path: Path) -> tuple[np.ndarray, list[str]]:
     if not path.is_file():
         raise InputError(f"puzzle file {path} does not exist")
     grids, labels = [], []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
+    for i, line in enumerate(read_text(path, "puzzle file").splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
@@ -150,12 +155,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
         args.plan = ["mode=beam", f"beam_width={args.beam}"] + list(args.plan)
     plan = plan_from_args(args)
     puzzles, labels, solutions = read_puzzles(args)
+    report_ambiguous(puzzles, labels)
     sm = load_model(args.checkpoint, args.device, allow_arm=True)
     grids, what = (solve_arm if isinstance(sm, ARMSolver) else solve_mdm)(args, sm, puzzles, plan)
     if solutions is not None:
         print(accuracy_summary(grids, puzzles, solutions, what), file=sys.stderr)
     valid = per_puzzle(grids, puzzles, None)["valid"]
-    return _report(args, grids, valid, labels)
+    return _report(args, grids, valid, labels, puzzles)
 
 
 def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
@@ -202,17 +208,49 @@ def accuracy_summary(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarr
             f"valid {100 * m['valid'].mean():.1f}%, cell {100 * m['cell'].mean():.1f}%")
 
 
-def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str]) -> int:
+def report_ambiguous(puzzles: np.ndarray, labels: list[str]) -> None:
+    """Say on stderr which puzzles have more than one solution (the output is then one of them; every valid
+    completion counts as solved) or none (only dataset rows get here: text puzzles without one are rejected)."""
+    counts = count_solutions(puzzles, limit=2)
+    for what, sel in (("more than one solution; the output is the one the model found", counts > 1),
+                      ("no solution; its output cannot be valid", counts == 0)):
+        names = [lab for lab, s in zip(labels, sel) if s]
+        if names:
+            print(f"note: {len(names)} of {len(labels)} puzzles have {what}: {', '.join(names[:10])}"
+                  + (" ..." if len(names) > 10 else ""), file=sys.stderr)
+
+
+def invalid_reason(grid: np.ndarray, puzzle: np.ndarray) -> str:
+    """Why ``grid`` (81,) is not a solution of ``puzzle`` (81,): a blank left, a given changed, or the first
+    row / column / box with a repeated digit."""
+    grid, puzzle = np.asarray(grid).reshape(81), np.asarray(puzzle).reshape(81)
+    cell = lambda i: f"r{i // 9 + 1}c{i % 9 + 1}"  # noqa: E731
+    if (grid == 0).any():
+        return f"{int((grid == 0).sum())} cells left blank (first {cell(int(np.argmax(grid == 0)))})"
+    changed = np.flatnonzero((puzzle > 0) & (grid != puzzle))
+    if len(changed):
+        return f"given {cell(int(changed[0]))} changed from {int(puzzle[changed[0]])} to {int(grid[changed[0]])}"
+    names = [f"row {i + 1}" for i in range(9)] + [f"column {i + 1}" for i in range(9)] + \
+        [f"box {i + 1}" for i in range(9)]
+    for name, cells in zip(names, GROUPS):
+        values, counts = np.unique(grid[cells], return_counts=True)
+        if (counts > 1).any():
+            return f"digit {int(values[np.argmax(counts > 1)])} repeated in {name}"
+    return "not a valid solution"
+
+
+def _report(args, grids: np.ndarray, valid: np.ndarray, labels: list[str], puzzles: np.ndarray) -> int:
     if args.output:
-        Path(args.output).write_text("".join("".join(map(str, g)) + "\n" for g in grids))
+        atomic_write(args.output, "".join("".join(map(str, g)) + "\n" for g in grids))
     elif args.file:
         for g in grids:
             print("".join(map(str, g)))
     else:
         print(format_grid(grids[0]))
-    bad = [lab for lab, ok in zip(labels, valid) if not ok]
+    bad = [i for i, ok in enumerate(valid) if not ok]
     if bad:
-        print(f"error: {len(bad)} of {len(labels)} outputs are not valid solutions: {', '.join(bad[:10])}"
+        named = ", ".join(f"{labels[i]} ({invalid_reason(grids[i], puzzles[i])})" for i in bad[:10])
+        print(f"error: {len(bad)} of {len(labels)} outputs are not valid solutions: {named}"
               + (" ..." if len(bad) > 10 else ""), file=sys.stderr)
         return 1
     if args.output:

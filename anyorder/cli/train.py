@@ -15,6 +15,7 @@ import torch
 
 from anyorder.configs import get_config
 from anyorder.errors import ConfigError
+from anyorder.io import check_new_path
 from anyorder.evaluation.tasks import evaluate_all, evaluate_task
 from anyorder.tasks.registry import build_task
 from anyorder.train.checkpoint import export_checkpoint, load
@@ -65,6 +66,7 @@ def run_train(args: argparse.Namespace) -> int:
     cfg = apply_overrides(get_config(args.config), args.overrides)
     if args.out_dir:
         cfg = apply_overrides(cfg, [f"out_dir={args.out_dir}"])
+    check_new_path(cfg.run_dir, "run directory")  # e.g. --out-dir under a file: exit 2 before building anything
     run_dir = fit(cfg, resume=args.resume, progress=not args.no_progress, evaluator=evaluate_task)
     if int(os.environ.get("RANK", "0")) == 0:  # once, also under `accelerate launch`
         print(f"run directory: {run_dir}")

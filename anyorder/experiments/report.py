@@ -6,8 +6,11 @@ gives the columns; keys first seen in later rows are appended). Floats are writt
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, Sequence
+
+from anyorder.io import atomic_write
 
 
 def columns_of(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -47,12 +50,13 @@ def write_table(rows: Sequence[dict[str, Any]], path_md: str | Path, path_csv: s
     text = "\n".join(p for p in parts if p)
     path_md = Path(path_md)
     path_md.parent.mkdir(parents=True, exist_ok=True)
-    path_md.write_text(text)
+    atomic_write(path_md, text)  # temp file + os.replace: never a half-written report
     if path_csv is not None:
         path_csv = Path(path_csv)
         path_csv.parent.mkdir(parents=True, exist_ok=True)
-        with path_csv.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns_of(rows))
-            writer.writeheader()
-            writer.writerows(rows)
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=columns_of(rows))
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write(path_csv, buffer.getvalue())
     return text

@@ -12,7 +12,11 @@ Layout (docs/DESIGN.md)::
 
 A checkpoint is written into a hidden sibling directory, fsynced, and renamed into place; only then is the
 ``latest`` pointer file replaced (``os.replace``). A crash at any point leaves the previous checkpoint loadable.
-``load`` verifies every file's sha256 and raises ``CheckpointError`` naming the file and the problem.
+``load`` verifies every file's sha256 and raises ``CheckpointError`` naming the file and the problem. Before
+any weight is allocated it also checks that every listed file stays inside the checkpoint directory, that the
+tensor names, shapes and dtypes in the safetensors header match the model the config describes (built on the
+``meta`` device, which allocates nothing), and that the tokenizer and the model agree on the vocabulary size;
+non-finite weights are refused.
 """
 from __future__ import annotations
 
@@ -25,10 +29,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
+from anyorder.io import check_new_path, output_lock
 from anyorder.models.registry import model_kind
 from anyorder.tokenizers.base import Tokenizer
 from anyorder.tokenizers.registry import load_tokenizer
@@ -215,13 +220,36 @@ def resolve(path: str | Path) -> Path:
     for root in (p / "checkpoints", p):
         pointer = root / LATEST
         if pointer.is_file():
-            target = root / pointer.read_text().strip()
+            name = pointer.read_text(errors="replace").strip()
+            if not name or "/" in name or name in (".", ".."):
+                raise CheckpointError(f"{pointer}: empty or invalid pointer {name!r} (an interrupted write?); "
+                                      f"load one of {root}/step_* directly")
+            target = root / name
             if not target.is_dir():
                 raise CheckpointError(f"{pointer}: points to missing checkpoint {target.name!r}")
             return target
     if (p / "checkpoints").is_dir() or (p / "metrics.jsonl").is_file():
         raise CheckpointError(f"{p}: run directory has no complete checkpoint (no checkpoints/{LATEST})")
     return p
+
+
+def newest_verifying(root: Path) -> tuple[Path, list[str]]:
+    """The newest checkpoint under ``root`` (a ``checkpoints/`` directory) whose config and train state verify:
+    the one ``latest`` names first, then the ``step_*`` directories newest first. Returns it and one line per
+    checkpoint skipped (why), so the caller can say it fell back; CheckpointError when none verifies."""
+    pointer = root / LATEST
+    named = pointer.read_text(errors="replace").strip() if pointer.is_file() else ""
+    candidates = sorted((p for p in root.glob("step_*") if p.is_dir()), reverse=True)
+    if named and "/" not in named and (root / named).is_dir():
+        candidates = [root / named] + [p for p in candidates if p.name != named]
+    skipped = [] if named or not pointer.exists() else [f"{pointer}: empty pointer"]
+    for ckpt in candidates:
+        try:
+            load_train_state(ckpt, read_config(ckpt))
+            return ckpt, skipped
+        except CheckpointError as e:
+            skipped.append(f"{ckpt.name}: {e}")
+    raise CheckpointError(f"{root}: no checkpoint verifies" + (f" ({'; '.join(skipped)})" if skipped else ""))
 
 
 def read_config(ckpt: Path) -> dict[str, Any]:
@@ -241,8 +269,18 @@ def read_config(ckpt: Path) -> dict[str, Any]:
     for key in ("model", "tokenizer", "task", "files"):
         if not isinstance(config.get(key), dict):
             raise CheckpointError(f"{file}: missing or invalid {key!r} entry")
+    step = config.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"{file}: 'step' must be a non-negative integer, got {step!r}")
+    for key in ("model_kind", "objective"):
+        if key in config and not isinstance(config[key], str):
+            raise CheckpointError(f"{file}: {key!r} must be a string, got {config[key]!r}")
+    if not isinstance(config["task"].get("name", ""), str):
+        raise CheckpointError(f"{file}: task name must be a string, got {config['task'].get('name')!r}")
     for name, digest in config["files"].items():
-        target = ckpt / name
+        target = _inside(ckpt, name, file)
+        if not isinstance(digest, str):
+            raise CheckpointError(f"{file}: files entry {name!r} has no sha256 string")
         if not target.is_file():
             raise CheckpointError(f"{target}: missing (listed in {file})")
         if _sha256(target) != digest:
@@ -261,13 +299,105 @@ def read_tensors(ckpt: Path, name: str, device: str = "cpu") -> dict[str, torch.
         raise CheckpointError(f"{file}: cannot parse safetensors ({e})") from e
 
 
-def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> torch.nn.Module:
-    """Rebuild the model of config["model_kind"] from config["model"] and load ``state``; mismatches name ``file``."""
+def _inside(ckpt: Path, name: str, file: Path) -> Path:
+    """``ckpt / name``, refusing names that leave the checkpoint directory (absolute, '..', symlinks out)."""
+    if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        raise CheckpointError(f"{file}: files entry {name!r} is not a path inside the checkpoint directory")
+    target = ckpt / name
+    if not target.resolve().is_relative_to(ckpt.resolve()):
+        raise CheckpointError(f"{file}: files entry {name!r} resolves outside the checkpoint directory")
+    return target
+
+
+# safetensors header dtype -> the torch dtypes a model tensor may be loaded from it into
+_FLOAT_DTYPES = {"F64", "F32", "F16", "BF16"}
+_DTYPE_NAMES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+                torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+                torch.bool: "BOOL"}
+
+
+def _model_kind_and_config(ckpt: Path, config: dict):
     try:
         kind = model_kind(config.get("model_kind", "transformer"))
-        model = kind.build(kind.config_class.from_dict(config["model"]))
-    except (AnyorderError, TypeError) as e:
+        return kind, kind.config_class.from_dict(config["model"])
+    except (AnyorderError, TypeError, ValueError, KeyError, AttributeError) as e:
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
+
+
+def expected_tensors(ckpt: Path, config: dict) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """{name: (shape, dtype)} of the model the config describes, built on the meta device (no allocation)."""
+    kind, cfg = _model_kind_and_config(ckpt, config)
+    try:
+        with torch.device("meta"):
+            model = kind.build(cfg)
+    except (AnyorderError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
+    return {k: (tuple(v.shape), v.dtype) for k, v in model.state_dict().items()}
+
+
+def check_header(ckpt: Path, config: dict, name: str) -> None:
+    """Compare the safetensors header of ``name`` (names, shapes, dtypes; read without loading any tensor)
+    with the model the config describes; mismatches raise CheckpointError naming the file, before any weight
+    or model is allocated."""
+    file = ckpt / name
+    expected = expected_tensors(ckpt, config)
+    try:
+        with safe_open(str(file), framework="pt") as f:
+            header = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{file}: cannot parse safetensors header ({e})") from e
+    missing = sorted(set(expected) - set(header))
+    unexpected = sorted(set(header) - set(expected))
+    wrong = []
+    for k, (shape, dtype) in expected.items():
+        if k not in header:
+            continue
+        got_shape, got_dtype = header[k]
+        ok_dtype = got_dtype in _FLOAT_DTYPES if dtype.is_floating_point else got_dtype == _DTYPE_NAMES.get(dtype)
+        if got_shape != shape or not ok_dtype:
+            wrong.append(f"{k}: file {got_shape} {got_dtype} vs config {shape} {_DTYPE_NAMES.get(dtype, dtype)}")
+    if missing or unexpected or wrong:
+        raise CheckpointError(f"{file}: weights incompatible with the model config: "
+                              f"missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {wrong[:3]}")
+
+
+def check_finite(state: dict[str, torch.Tensor], file: Path) -> None:
+    """Refuse weights holding NaN or infinity (CheckpointError naming the first tensor and the count)."""
+    for k, v in state.items():
+        if v.is_floating_point():
+            bad = int((~torch.isfinite(v)).sum())
+            if bad:
+                raise CheckpointError(f"{file}: tensor {k!r} has {bad} non-finite values (NaN/inf) of {v.numel()}; "
+                                      "the weights are corrupt or training diverged")
+
+
+def check_vocab(ckpt: Path, config: dict, tokenizer: Tokenizer) -> None:
+    """The model's vocabulary (config["model"]["vocab_size"]) must equal the tokenizer's; a Hugging Face
+    tokenizer may be smaller (padded embedding tables), never larger."""
+    model_vocab = (config.get("model") or {}).get("vocab_size")
+    tok_vocab = getattr(tokenizer, "vocab_size", None)
+    if not isinstance(model_vocab, int) or not isinstance(tok_vocab, int):
+        return
+    ok = tok_vocab <= model_vocab if getattr(tokenizer, "kind", None) == "hf" else tok_vocab == model_vocab
+    if not ok:
+        raise CheckpointError(f"{ckpt / 'config.json'}: the tokenizer has {tok_vocab} symbols but the model's "
+                              f"vocab_size is {model_vocab}; model and tokenizer do not belong together")
+
+
+def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> torch.nn.Module:
+    """Rebuild the model of config["model_kind"] from config["model"] and load ``state``; mismatches and
+    non-finite weights name ``file``. Names and shapes are compared on a meta-device model first."""
+    expected = expected_tensors(ckpt, config)
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {shape}"
+             for k, (shape, _) in expected.items() if k in state and tuple(state[k].shape) != shape]
+    if missing or unexpected or wrong:
+        raise CheckpointError(f"{ckpt / file}: weights incompatible with the model config: "
+                              f"missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {wrong[:5]}")
+    check_finite(state, ckpt / file)
+    kind, cfg = _model_kind_and_config(ckpt, config)
+    model = kind.build(cfg)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -288,12 +418,14 @@ def load(path: str | Path, device: str = "cpu") -> Loaded:
     """
     ckpt = resolve(path)
     config = read_config(ckpt)
-    state = read_tensors(ckpt, "model.safetensors")
-    model = build_model(ckpt, config, state, "model.safetensors").to(device).eval()
     try:
         tokenizer = load_tokenizer(config["tokenizer"], ckpt)
-    except AnyorderError as e:
+    except (AnyorderError, TypeError, ValueError, KeyError, AttributeError) as e:  # a malformed JSON entry
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid tokenizer ({e})") from e
+    check_vocab(ckpt, config, tokenizer)
+    check_header(ckpt, config, "model.safetensors")  # before any allocation
+    state = read_tensors(ckpt, "model.safetensors")
+    model = build_model(ckpt, config, state, "model.safetensors").to(device).eval()
     return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
 
 
@@ -321,12 +453,21 @@ def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None)
     and the optimizer state, so the copy is small enough to ship. Hashes are verified before copying and rewritten
     for the copy; ``note`` is stored as config["export_note"]. Writing is atomic (temporary sibling + rename).
     """
+    if Path(dst).exists():
+        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
+    dst = check_new_path(dst, "export destination", allow_existing_dir=False)  # before reading gigabytes
     ckpt = resolve(src)
     config = read_config(ckpt)
+    check_header(ckpt, config, "model.safetensors")
     build_model(ckpt, config, read_tensors(ckpt, "model.safetensors"), "model.safetensors")
-    dst = Path(dst)
-    if dst.exists():
-        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(dst):
+        if dst.exists():
+            raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
+        return _export(ckpt, config, dst, note)
+
+
+def _export(ckpt: Path, config: dict, dst: Path, note: str | None) -> Path:
     tmp = dst.with_name(f".{dst.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from anyorder.errors import ConfigError
+from anyorder.io import atomic_write
 from anyorder.models.registry import model_kind
 from anyorder.models.transformer import ModelConfig
 from anyorder.objectives.ar import ARConfig
@@ -46,6 +47,10 @@ class OptimConfig:
             raise ConfigError(f"optim: need lr > 0, weight_decay >= 0, warmup_steps >= 0; got {self}")
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ConfigError(f"optim.betas must be two numbers in [0, 1), got {self.betas}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ConfigError(f"optim.grad_clip must be None or > 0, got {self.grad_clip}")
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def resolve_model(cfg: TrainConfig, model_fields: dict[str, Any]) -> TrainConfig
 
 
 def save_json(cfg: Any, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+    atomic_write(path, json.dumps(to_dict(cfg), indent=2) + "\n")
 
 
 def load_json(path: str | Path, cls: type = TrainConfig) -> Any:

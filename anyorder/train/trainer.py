@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from anyorder.errors import CheckpointError, ConfigError
+from anyorder.io import atomic_write
 from anyorder.models.registry import build_model
 from anyorder.objectives.ar import ar_loss
 from anyorder.objectives.flops import training_flops_per_token
@@ -132,6 +134,7 @@ def init_weights(model: nn.Module, path: str) -> None:
     src = ckpt.resolve(Path(path))
     ckpt.read_config(src)  # verifies the file hashes
     weights = ckpt.read_tensors(src, "model.safetensors")
+    ckpt.check_finite(weights, src / "model.safetensors")
     expected = model.state_dict()
     bad = sorted(set(expected) ^ set(weights)) + [k for k in expected if k in weights
                                                     and weights[k].shape != expected[k].shape]
@@ -193,7 +196,11 @@ def save(run: Run) -> None:
 
 def restore(run: Run) -> None:
     """Load the newest checkpoint of ``run.run_dir`` into the live objects."""
-    path = ckpt.resolve(run.run_dir)
+    path, skipped = ckpt.newest_verifying(run.run_dir / "checkpoints")
+    if skipped and run.accelerator.is_main_process:
+        for line in skipped:
+            print(f"warning: skipping damaged checkpoint {line}", file=sys.stderr)
+        print(f"warning: resuming from {path.name}, the newest checkpoint that verifies", file=sys.stderr)
     config = ckpt.read_config(path)
     state = ckpt.load_train_state(path, config)
     raw_name = "raw_model.safetensors" if "raw_model.safetensors" in config["files"] else "model.safetensors"
@@ -337,11 +344,25 @@ def _write_metrics(run: Run, record: dict[str, Any]) -> None:
 
 
 def _truncate_metrics(path: Path, step: int, is_main: bool) -> None:
-    """Drop metrics lines written after ``step`` (by an interrupted run that is being resumed)."""
+    """Drop metrics lines written after ``step`` (by an interrupted run that is being resumed), and lines that do
+    not parse (a torn last line of a killed run; said on stderr). Rewritten atomically."""
     if not is_main or not path.exists():
         return
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-    path.write_text("".join(ln + "\n" for ln in lines))
+    lines, torn = [], []
+    for number, ln in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not ln.strip():
+            continue
+        try:
+            record = json.loads(ln)
+            keep = int(record["step"]) <= step
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            torn.append(number)
+            continue
+        if keep:
+            lines.append(ln)
+    if torn:
+        print(f"warning: {path}: dropped {len(torn)} unreadable line(s) {torn[:5]} (a torn write?)", file=sys.stderr)
+    atomic_write(path, "".join(ln + "\n" for ln in lines))
 
 
 def _prepare_run_dir(run: Run, resume: bool) -> None:
@@ -349,7 +370,10 @@ def _prepare_run_dir(run: Run, resume: bool) -> None:
     if resume:
         if not path.exists():
             raise CheckpointError(f"{path}: missing; nothing to resume in {run.run_dir}")
-        stored = from_dict(TrainConfig, json.loads(path.read_text()))
+        try:
+            stored = from_dict(TrainConfig, json.loads(path.read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: invalid JSON ({e}); cannot resume") from e
         diff = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in RESUMABLE_CHANGES
                 and getattr(stored, f.name) != getattr(run.cfg, f.name)]
         if diff:

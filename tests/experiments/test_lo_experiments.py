@@ -1,4 +1,5 @@
 import argparse
+import csv
 
 import numpy as np
 import pytest
@@ -68,6 +69,11 @@ def test_table1_and_imbalance_end_to_end(tmp_path):
     args = parser.parse_args(["--out", str(tmp_path / "t1"), "--pairs", "4:12", "--length", "0", "--steps-train", "3",
                               "--n-samples", "8", "--runs-dir", str(tmp_path / "runs"), "--device", "cpu"])
     assert lo_table1.run(args) == 0
+    with open(tmp_path / "t1" / "rows.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and (rows[0]["N"], rows[0]["P"]) == ("4", "12") and rows[0]["train_steps"] == "3"
+    for key in ("vanilla_%", "adaptive_%"):  # accuracies in percent, both measured
+        assert 0.0 <= float(rows[0][key]) <= 100.0, (key, rows[0][key])
     assert "vanilla_%" in (tmp_path / "t1" / "table.md").read_text()
     assert (tmp_path / "t1" / "figure.png").stat().st_size > 0
     parser = argparse.ArgumentParser()

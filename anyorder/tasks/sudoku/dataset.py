@@ -9,13 +9,15 @@ Splits (data.md): train/test = puzzles the 7 techniques solve, hard = the rest (
 from __future__ import annotations
 
 import json
-import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from anyorder.errors import ConfigError, InputError
+from anyorder.io import atomic_path, atomic_write
 
 FIELDS = ("puzzles", "solutions", "order", "technique", "n_givens", "hardest", "solvable", "index")
 SPLITS = ("train", "test", "hard")
@@ -58,21 +60,35 @@ def concat(parts: list[dict]) -> dict:
 
 def save_npz(path: str | Path, arrays: dict) -> None:
     """Write a dataset file atomically (tmp file + os.replace)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **{k: arrays[k] for k in FIELDS})
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **{k: arrays[k] for k in FIELDS})
 
 
 def _load_file(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise InputError(f"{path}: a single array, not an anyorder Sudoku dataset (.npz of {list(FIELDS)})")
             missing = [k for k in FIELDS if k not in z.files]
             if missing:
                 raise InputError(f"{path}: not an anyorder Sudoku dataset (missing arrays {missing})")
-            return {k: z[k] for k in FIELDS}
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: cannot read Sudoku dataset: {e}") from e
+            arrays = {k: z[k] for k in FIELDS}
+    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:
+        raise InputError(f"{path}: cannot read Sudoku dataset: {type(e).__name__}: {e}") from None
+    _check_arrays(arrays, path)
+    return arrays
+
+
+def _check_arrays(arrays: dict, path: Path) -> None:
+    """Shapes (n, 81) / (n,), integer or bool dtypes and digits 0-9, so a damaged file fails here, by name."""
+    n = arrays["puzzles"].shape[0] if arrays["puzzles"].ndim else -1
+    for k, v in arrays.items():
+        shape = (n, 81) if k in ("puzzles", "solutions", "order", "technique") else (n,)
+        if v.shape != shape or not (np.issubdtype(v.dtype, np.integer) or v.dtype == np.bool_):
+            raise InputError(f"{path}: array {k!r} has shape {v.shape} dtype {v.dtype}, expected {shape} integers")
+    for k in ("puzzles", "solutions"):
+        if n and ((arrays[k] < 0) | (arrays[k] > 9)).any():
+            raise InputError(f"{path}: array {k!r} holds values outside 0-9")
 
 
 def load(path: str | Path) -> SudokuData:
@@ -116,15 +132,22 @@ def build_split(out: str | Path, split: str, n: int, seed: int, chunk: int = 100
 
     if split not in SPLITS:
         raise ConfigError(f"unknown Sudoku split {split!r}; valid: {list(SPLITS)}")
+    if n < 1 or chunk < 1:
+        raise ConfigError(f"need n >= 1 and chunk >= 1 puzzles, got n={n}, chunk={chunk}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a directory; choose a new or existing dataset directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create dataset directory {out}: {e.strerror or e}") from None
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "split": split, "seed": int(seed),
             "chunk": int(chunk), "n": None}
     if (out / "meta.json").exists():
         old = json.loads((out / "meta.json").read_text())
         if any(old.get(key) != meta[key] for key in ("split", "seed", "chunk")):
             raise ConfigError(f"{out} holds a different build ({old}); use another directory to build {meta}")
-    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    atomic_write(out / "meta.json", json.dumps(meta, indent=1))
     total, k = 0, 0
     bar = tqdm(total=n, desc=f"sudoku {split}", unit="puzzle", disable=not progress)
     while total < n:
@@ -141,7 +164,7 @@ def build_split(out: str | Path, split: str, n: int, seed: int, chunk: int = 100
         k += 1
     bar.close()
     meta["n"] = int(n)
-    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    atomic_write(out / "meta.json", json.dumps(meta, indent=1))
     return out
 
 

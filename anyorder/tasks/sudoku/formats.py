@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
 from anyorder.errors import InputError
+from anyorder.io import read_text
 from anyorder.tasks.sudoku import dataset
 from anyorder.tasks.sudoku.board import COL, ROW, from_strings, to_string
 from anyorder.tasks.sudoku.dataset import SudokuData, concat, rated_arrays
@@ -83,8 +85,8 @@ def read_shah(path: str | Path) -> SudokuData:
 
 
 def _clean(s: str, where: str) -> str:
-    s = s.strip().replace(".", "0")
-    if len(s) != 81 or not s.isdigit():
+    s = (s or "").strip().replace(".", "0")
+    if len(s) != 81 or not all(c in "0123456789" for c in s):  # str.isdigit also takes '²' and other scripts
         raise InputError(f"{where}: expected 81 digits ('0' or '.' for blanks), got {s[:90]!r}")
     return s
 
@@ -104,8 +106,8 @@ def _from_puzzles(puzzles: np.ndarray, solutions: np.ndarray | None) -> SudokuDa
 def read_radcliffe_csv(path: str | Path, limit: int | None = None) -> SudokuData:
     """Radcliffe's Kaggle CSV (``id,puzzle,solution,clues,difficulty``), rated by our step solver."""
     puzzles, solutions = [], []
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
+    reader = csv.DictReader(io.StringIO(read_text(path, "CSV file"), newline=""))
+    try:
         if not reader.fieldnames or "puzzle" not in reader.fieldnames:
             raise InputError(f"{path}: CSV needs a 'puzzle' column (Radcliffe: id,puzzle,solution,clues,difficulty)")
         for i, row in enumerate(reader):
@@ -114,6 +116,10 @@ def read_radcliffe_csv(path: str | Path, limit: int | None = None) -> SudokuData
             puzzles.append(_clean(row["puzzle"], f"{path} row {i + 2}"))
             if row.get("solution"):
                 solutions.append(_clean(row["solution"], f"{path} row {i + 2}"))
+    except csv.Error as e:
+        raise InputError(f"{path}: invalid CSV near line {reader.line_num}: {e}") from None
+    if not puzzles:
+        raise InputError(f"{path}: no puzzles found")
     sols = from_strings(solutions) if len(solutions) == len(puzzles) and puzzles else None
     return _from_puzzles(from_strings(puzzles), sols)
 
@@ -129,7 +135,7 @@ def write_radcliffe_csv(path: str | Path, data: SudokuData) -> None:
 
 def read_plain(path: str | Path) -> SudokuData:
     """One puzzle per line (first 81 characters used), rated by our step solver."""
-    lines = [ln for ln in Path(path).read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [ln for ln in read_text(path, "puzzle file").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     puzzles = [_clean(ln.strip()[:81], f"{path} line {i + 1}") for i, ln in enumerate(lines)]
     if not puzzles:
         raise InputError(f"{path}: no puzzles found")
