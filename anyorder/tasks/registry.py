@@ -18,6 +18,8 @@ TASKS: dict[str, str] = {
     "sudoku": "anyorder.tasks.sudoku.task:MDM_TASK",
     "sudoku-arm": "anyorder.tasks.sudoku.task:ARM_TASK",
     "lo": "anyorder.tasks.lo:TASK",
+    "zebra": "anyorder.tasks.zebra.task:MDM_TASK",
+    "zebra-arm": "anyorder.tasks.zebra.task:ARM_TASK",
 }
 
 
