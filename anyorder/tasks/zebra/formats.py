@@ -9,7 +9,7 @@ attribute-major, house-minor), padded with ``EXTRA`` to the model length when en
 JSON lines: {"n": houses, "m": attributes, "clues": [{"type", "lhs": [["c", A, V]], "rhs": [...]}, ...],
 "answer": (m + 1) x n table (row 0 = houses), "order": [[A, H, V, step, rule], ...]} where rule is "single" or
 the index of the clue that decided the fill (solver.py); "answer" and "order" are optional on input.
-Sizes of a token line without ANSWER are inferred from the largest indices it uses unless given.
+Sizes of a token line without ANSWER are inferred from the largest indices it uses (at least 3 x 3) unless given.
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def parse_tokens(text: str, n: int | None = None, m: int | None = None) -> Puzzl
     if n is None or m is None:
         ops = [e for c in clues for e in c.operands]
         n = n if n is not None else max([e[2] + 1 for e in ops] + [3])
-        m = m if m is not None else max([e[1] + 1 for e in ops if e[0] == "c"] + [1])
+        m = m if m is not None else max([e[1] + 1 for e in ops if e[0] == "c"] + [3])
     return Puzzle(n, m, clues, answer)
 
 
