@@ -11,7 +11,7 @@ from pathlib import Path
 from anyorder.errors import ConfigError
 from anyorder.tasks.zebra.dataset import parse_sizes
 from anyorder.tasks.zebra.formats import write_jsonl
-from anyorder.tasks.zebra.generate import generate
+from anyorder.tasks.zebra.generate import generate_parallel
 
 SEED_OFFSET = {"train": 0, "test": 1}
 
@@ -24,6 +24,7 @@ def register(sub) -> None:
     z.add_argument("--test", type=int, default=1000, help="test puzzles (Shah et al.: ~0.1M)")
     z.add_argument("--sizes", default="3-6x3-6", help="HOUSESxATTRIBUTES ranges, e.g. 3-6x3-6 or 3-4x3-4")
     z.add_argument("--seed", type=int, default=0, help="stream seed (test uses seed + 1)")
+    z.add_argument("--workers", type=int, default=1, help="generator processes (same output for any number)")
     z.set_defaults(func=run_zebra)
 
 
@@ -38,7 +39,7 @@ def run_zebra(args) -> int:
         if not count:
             continue
         t = time.perf_counter()
-        items = [x for x in generate(count, args.seed + SEED_OFFSET[split], sizes)
+        items = [x for x in generate_parallel(count, args.seed + SEED_OFFSET[split], sizes, args.workers)
                  if split == "test" or _key(x[0]) not in test_keys]
         if split == "test":
             test_keys = {_key(p) for p, _ in items}

@@ -138,10 +138,12 @@ def sample_size(rng: np.random.Generator, sizes: tuple = SIZES) -> tuple[int, in
     return tuple(int(x) for x in sizes[int(rng.integers(len(sizes)))])
 
 
-def generate(count: int, seed: int, sizes: tuple = SIZES, check_unique: bool = False) -> list[tuple[Puzzle, SolveResult]]:
-    """``count`` puzzles, sizes drawn uniformly from ``sizes``; puzzle i depends only on (seed, i)."""
+def generate(count: int, seed: int, sizes: tuple = SIZES, check_unique: bool = False,
+             start: int = 0) -> list[tuple[Puzzle, SolveResult]]:
+    """Puzzles ``start .. start + count - 1`` of stream ``seed``, sizes drawn uniformly from ``sizes``; puzzle i
+    depends only on (seed, i), so ranges can be generated in parallel and concatenated."""
     out = []
-    for i in range(count):
+    for i in range(start, start + count):
         rng = np.random.default_rng([seed, i])
         n, m = sample_size(rng, sizes)
         puzzle, res = generate_one(n, m, rng)
@@ -151,3 +153,20 @@ def generate(count: int, seed: int, sizes: tuple = SIZES, check_unique: bool = F
                 raise RuntimeError(f"puzzle {i} of seed {seed} is not unique")
         out.append((puzzle, res))
     return out
+
+
+def _range(args):
+    return generate(*args)
+
+
+def generate_parallel(count: int, seed: int, sizes: tuple = SIZES, workers: int = 1
+                      ) -> list[tuple[Puzzle, SolveResult]]:
+    """``generate(count, seed, sizes)`` split over ``workers`` processes (identical output)."""
+    if workers <= 1 or count < 2 * workers:
+        return generate(count, seed, sizes)
+    import multiprocessing as mp
+    bounds = np.linspace(0, count, workers + 1).astype(int)
+    jobs = [(int(b - a), seed, sizes, False, int(a)) for a, b in zip(bounds[:-1], bounds[1:])]
+    with mp.get_context("spawn").Pool(workers) as pool:
+        parts = pool.map(_range, jobs)
+    return [x for part in parts for x in part]

@@ -98,3 +98,12 @@ def test_generation_is_deterministic():
     b = generate(5, seed=9)
     for (p, r), (q, s) in zip(a, b):
         assert p.clues == q.clues and (p.answer == q.answer).all() and (r.fills == s.fills).all()
+
+
+def test_ranges_and_parallel_generation_match():
+    from anyorder.tasks.zebra.generate import generate_parallel
+    whole = generate(6, seed=3, sizes=((3, 3),))
+    part = generate(3, seed=3, sizes=((3, 3),), start=3)
+    assert [p.clues for p, _ in whole[3:]] == [p.clues for p, _ in part]
+    par = generate_parallel(6, seed=3, sizes=((3, 3),), workers=2)
+    assert [p.clues for p, _ in par] == [p.clues for p, _ in whole]
