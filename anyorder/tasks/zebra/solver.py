@@ -182,8 +182,11 @@ class Solver:
             self.used[i] = True
         return changed
 
-    def run(self) -> str:
-        """Propagate to the fixed point, recording fills; returns the status."""
+    def run(self, fast: bool = True) -> str:
+        """Propagate to the fixed point, recording fills; returns the status. ``fast``: the numba loop
+        (``fast.run``, same semantics); otherwise this Python loop."""
+        if fast and self.clues:
+            return self._run_fast()
         while not self.contradiction:
             if self._fill(SINGLE):
                 continue
@@ -201,6 +204,26 @@ class Solver:
                 break
         return self.status
 
+    def _run_fast(self) -> str:
+        from anyorder.tasks.zebra import fast
+        from anyorder.tasks.zebra.puzzle import CLUE_TYPES
+        k = len(self.clues)
+        kinds = np.array([CLUE_TYPES.index(c.kind) for c in self.clues], np.int64)
+        ops = np.zeros((k, 3, 2), np.int64)
+        nops = np.zeros(k, np.int64)
+        for i, o in enumerate(self.ops):
+            ops[i, :len(o)] = o
+            nops[i] = len(o)
+        used = np.array(self.used, bool)
+        fills = np.zeros((self.filled.size, 5), np.int64)
+        counters = np.array([0, self.step], np.int64)
+        code = fast.run(self.dom, self.filled, kinds, ops, nops, used, fills, counters)
+        self.fills += [tuple(int(x) for x in row) for row in fills[:counters[0]]]
+        self.step = int(counters[1])
+        self.used = used.tolist()
+        self.contradiction = code == 2
+        return self.status
+
     @property
     def status(self) -> str:
         if self.contradiction:
@@ -213,10 +236,11 @@ class Solver:
         return SolveResult(self.status, answer, fills, np.array(self.used, bool))
 
 
-def solve(puzzle: Puzzle) -> SolveResult:
-    """Run the deductive solver on a puzzle from scratch (see the module docstring for the order)."""
+def solve(puzzle: Puzzle, fast: bool = True) -> SolveResult:
+    """Run the deductive solver on a puzzle from scratch (see the module docstring for the order); ``fast``
+    uses the numba loop, else the Python one (identical results)."""
     s = Solver(puzzle.n, puzzle.m)
     for c in puzzle.clues:
         s.add(c)
-    s.run()
+    s.run(fast)
     return s.result()

@@ -107,3 +107,15 @@ def test_ranges_and_parallel_generation_match():
     assert [p.clues for p, _ in whole[3:]] == [p.clues for p, _ in part]
     par = generate_parallel(6, seed=3, sizes=((3, 3),), workers=2)
     assert [p.clues for p, _ in par] == [p.clues for p, _ in whole]
+
+
+def test_numba_loop_equals_python_loop():
+    rng = np.random.default_rng(8)
+    for p, _ in generate(25, seed=21):
+        for q in (p, Puzzle(p.n, p.m, [c for c in p.clues if rng.random() < 0.6], p.answer)):
+            a, b = solve(q, fast=True), solve(q, fast=False)
+            assert a.status == b.status
+            assert np.array_equal(a.fills, b.fills) and np.array_equal(a.used, b.used)
+            assert np.array_equal(a.answer, b.answer)
+    bad = Puzzle(3, 2, [Clue("=", (("c", 0, 0),), (("n", 0, 0),)), Clue("=", (("c", 0, 0),), (("n", 0, 1),))])
+    assert solve(bad, fast=True).status == solve(bad, fast=False).status == "contradiction"
