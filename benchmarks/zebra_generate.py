@@ -1,7 +1,8 @@
 """Zebra generator / solver throughput and clue statistics by size (docs/zebra.md).
 
 Usage: OMP_NUM_THREADS=1 python benchmarks/zebra_generate.py [--per-size 20] [--seed 0]
-Prints, per size: puzzles/s of the generator (incl. the final solve), solves/s of the deductive solver on the
+Prints, per size: puzzles/s of the generator (incl. the final solve; the numba solver is compiled / loaded from
+its cache before timing), solves/s of the deductive solver (numba loop) on the
 finished puzzles, SAT uniqueness checks/s, clues per puzzle (mean / max) and the clue-type shares.
 CPU time (time.process_time) is reported as well as wall time because the machine may be shared.
 """
@@ -27,6 +28,7 @@ def main() -> None:
     print("| size | gen puzzles/s (CPU) | solves/s (CPU) | SAT checks/s (CPU) | clues mean | clues max | "
           + " | ".join(CLUE_TYPES) + " |")
     print("|" + "---|" * (6 + len(CLUE_TYPES)))
+    generate_one(3, 3, np.random.default_rng(0))  # load / compile the numba solver before timing
     total = collections.Counter()
     gen_cpu_all, count_all = 0.0, 0
     for n, m in SIZES:
