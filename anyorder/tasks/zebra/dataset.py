@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,12 +67,20 @@ def load(path: str | Path, sizes: tuple | None = None, max_clues: int | None = N
     return items
 
 
-def shipped(n: int | None = None, sizes: tuple | None = None, max_clues: int | None = None):
-    """The shipped test split (first ``n`` puzzles after the size / clue filters)."""
+@functools.lru_cache(maxsize=1)
+def _shipped_items() -> tuple:
     path = ASSETS / "test.jsonl"
     if not path.is_file():
         raise InputError(f"shipped Zebra test split {path} is missing (build it with `anyorder data zebra`)")
-    items = load(path, sizes, max_clues)
+    return tuple(read_file(path))
+
+
+def shipped(n: int | None = None, sizes: tuple | None = None, max_clues: int | None = None):
+    """The shipped test split (first ``n`` puzzles after the size / clue filters; parsed once per process)."""
+    items = [x for x in _shipped_items() if (sizes is None or (x[0].n, x[0].m) in set(sizes))
+             and (max_clues is None or len(x[0].clues) <= max_clues)]
+    if not items:
+        raise InputError(f"no shipped Zebra puzzles of sizes {sizes} with <= {max_clues} clues")
     return items[:n] if n else items
 
 
