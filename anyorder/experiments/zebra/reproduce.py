@@ -24,7 +24,7 @@ from anyorder.evaluation.tasks import decode_problems
 from anyorder.experiments.sudoku import strategies as st
 from anyorder.experiments.sudoku.tables import write_table
 from anyorder.tasks.zebra.dataset import load, parse_sizes, shipped
-from anyorder.tasks.zebra.metrics import per_puzzle, summarize
+from anyorder.tasks.zebra.metrics import summarize
 from anyorder.tasks.zebra.task import ARMEvaluation, MDMEvaluation, grid
 from anyorder.train.checkpoint import load as load_checkpoint
 
