@@ -127,6 +127,54 @@ CONFIGS.update({
 })
 
 
+
+# ------------------------------------------------------------------------------------------------ Zebra
+# Zebra puzzles (paper Sec. 4.7, Table 3; docs/zebra.md). Data: `anyorder data zebra data/zebra` (3-6 x 3-6) or
+# `anyorder data zebra data/zebra_small --sizes 3-4x3-4` for the CPU presets.
+_ZEBRA_SMALL = {"train_path": "data/zebra_small/train.jsonl", "sizes": "3-4x3-4"}
+_ZEBRA_FULL = {"train_path": "data/zebra/train.jsonl", "sizes": "3-6x3-6"}
+
+
+def _zebra_arm(name: str, order: str, model: ModelConfig, options: dict, **fields) -> TrainConfig:
+    return TrainConfig(name=name, task="zebra-arm", objective="ar", model=model,
+                       task_options={**options, "order": order}, **fields)
+
+
+_ZEBRA_ARM_CPU = dict(batch_size=32, max_steps=30000, log_every=50, eval_every=5000, ckpt_every=500,
+                      keep_checkpoints=2, ema=0.999, optim=OptimConfig(lr=1e-3, warmup_steps=200, min_lr_ratio=0.1,
+                                                                      grad_clip=1.0))
+CONFIGS.update({
+    # CPU: 3-4 houses x 3-4 attributes (<= 20 clues, 96 tokens), 0.8M parameters (4 x 128) with the slot /
+    # clue / attribute / house tables, batch 32; sized for one CPU core (checkpoints every 100 steps, resumable).
+    "zebra-mdm-cpu": TrainConfig(
+        name="zebra-mdm-cpu", task="zebra", objective="mdm",
+        model=ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4),
+        task_options={**_ZEBRA_SMALL, "max_clues": 20, "n_eval": 100}, mdm=MDMConfig(sampling="continuous"),
+        optim=OptimConfig(lr=2e-3, warmup_steps=200, min_lr_ratio=0.1, grad_clip=1.0), batch_size=32,
+        max_steps=30000, log_every=20, eval_every=1000, ckpt_every=100, keep_checkpoints=2, ema=0.999),
+    # The paper's sizes (3-6 x 3-6, <= 48 clues, 228 tokens) and a 19M bidirectional model (6 x 512, 8 heads):
+    # lr 1e-3, batch 128 as for Sudoku (paper Sec. 4.7 / App. D.2; the exact Zebra MDM config is not given).
+    "zebra-mdm-gpu": TrainConfig(
+        name="zebra-mdm-gpu", task="zebra", objective="mdm",
+        model=ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=512, n_heads=8),
+        task_options={**_ZEBRA_FULL, "max_clues": 48, "n_eval": 500}, mdm=MDMConfig(sampling="continuous"),
+        optim=OptimConfig(lr=1e-3, warmup_steps=500, min_lr_ratio=0.1, grad_clip=1.0), batch_size=128,
+        max_steps=200000, log_every=100, eval_every=10000, ckpt_every=2000, keep_checkpoints=2, ema=0.999,
+        mixed_precision="bf16"),
+    # Shah et al.'s 42M ARMs on their token format (600 tokens), solver order vs fixed (attribute-major) order.
+    "zebra-arm-solver-paper": _zebra_arm("zebra-arm-solver-paper", "solver", _ARM_SHAH,
+                                         {**_ZEBRA_FULL, "max_len": 600, "n_eval": 500}, **_ARM_PAPER),
+    "zebra-arm-fixed-paper": _zebra_arm("zebra-arm-fixed-paper", "fixed", _ARM_SHAH,
+                                        {**_ZEBRA_FULL, "max_len": 600, "n_eval": 500}, **_ARM_PAPER),
+    # CPU ARMs (4 x 128 causal) on the CPU sizes, Shah's token format cut to 256 tokens.
+    "zebra-arm-solver-cpu": _zebra_arm("zebra-arm-solver-cpu", "solver", ModelConfig(
+        vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4, causal=True),
+        {**_ZEBRA_SMALL, "max_len": 256, "n_eval": 100}, **_ZEBRA_ARM_CPU),
+    "zebra-arm-fixed-cpu": _zebra_arm("zebra-arm-fixed-cpu", "fixed", ModelConfig(
+        vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4, causal=True),
+        {**_ZEBRA_SMALL, "max_len": 256, "n_eval": 100}, **_ZEBRA_ARM_CPU),
+})
+
 # ------------------------------------------------------------------------------------------------ L&O
 # L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Two model sizes:
 # - cpu: a small bidirectional transformer (2 layers, width 64, fan-in init), no padding (L = N + P); the Table 1

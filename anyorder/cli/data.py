@@ -35,6 +35,8 @@ def register(subparsers) -> None:
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.set_defaults(func=run_sudoku)
     data_text.register(sub)  # data text, data text-corpus
+    from anyorder.cli import zebra_data  # noqa: PLC0415 - `anyorder data zebra`
+    zebra_data.register(sub)
     p.set_defaults(func=lambda args: p.print_help())
 
 

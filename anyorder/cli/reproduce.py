@@ -14,6 +14,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "sudoku": ("anyorder.experiments.sudoku.reproduce", "Sudoku Tables 2 and 5, accuracy vs NFE, order analysis"),
     "lo-table1": ("anyorder.experiments.lo.table1", "L&O-NAE-SAT vanilla vs adaptive inference (Table 1)"),
     "lo-imbalance": ("anyorder.experiments.lo.imbalance", "L&O-NAE-SAT error imbalance (Figure 2, bottom right)"),
+    "zebra": ("anyorder.experiments.zebra.reproduce", "Zebra puzzles: MDM strategies and ARMs (Table 3)"),
     "bp": ("anyorder.experiments.lo.bp", "belief-propagation phase transition of a planted NAE CSP (Figure 4)"),
     "text-scaling": ("anyorder.experiments.text.scaling", "IsoFLOP scaling of ARM, pi-learners and MDM on text (Fig. 2 left)"),
     "text-order-nll": ("anyorder.experiments.text.order_nll", "chain-rule NLL of a text MDM along orders (Fig. 2 table)"),

@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(.png/.svg/.pdf; grid coloured by reveal step, beside the step solver's order)")
     p.add_argument("--html", metavar="PAGE", help="MDM: write the first puzzle's decoding as a self-contained "
                    "HTML page with a step slider")
+    p.add_argument("--task", default="sudoku", choices=["sudoku", "zebra"],
+                   help="zebra: Zebra puzzles (clue tokens or JSON lines; see anyorder.cli.zebra_solve)")
+    p.add_argument("--size", default=None, help="--task zebra: HOUSESxATTRIBUTES of token lines without ANSWER")
     p.set_defaults(func=cmd_solve)
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
@@ -147,6 +150,11 @@ def format_grid(grid: np.ndarray) -> str:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    if getattr(args, "task", "sudoku") == "zebra":
+        from anyorder.cli.zebra_solve import cmd_solve_zebra
+        if args.puzzle is not None and "=" in args.puzzle.split()[0] and " " not in args.puzzle:
+            args.plan, args.puzzle = [args.puzzle] + list(args.plan), None
+        return cmd_solve_zebra(args)
     if args.puzzle is not None and "=" in args.puzzle:  # `solve --file F score=x`: argparse took it as PUZZLE
         args.plan, args.puzzle = [args.puzzle] + list(args.plan), None
     if args.beam is not None:  # alias of mode=beam beam_width=N; explicit KEY=VALUE items win

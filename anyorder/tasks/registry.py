@@ -19,6 +19,8 @@ TASKS: dict[str, str] = {
     "lo": "anyorder.tasks.lo:TASK",
     "text": "anyorder.tasks.text.task:TASK",
     "text-pi": "anyorder.tasks.text.task:PI_TASK",
+    "zebra": "anyorder.tasks.zebra.task:MDM_TASK",
+    "zebra-arm": "anyorder.tasks.zebra.task:ARM_TASK",
 }
 
 

@@ -1,0 +1,123 @@
+"""Zebra task: encodings, relabelling symmetry, sources, evaluation metrics and verifier, registry."""
+import numpy as np
+import pytest
+import torch
+
+from anyorder.errors import ConfigError
+from anyorder.tasks.registry import build_task
+from anyorder.tasks.zebra import encode as E
+from anyorder.tasks.zebra.dataset import pack_items, parse_sizes
+from anyorder.tasks.zebra.formats import arm_line, write_jsonl
+from anyorder.tasks.zebra.generate import generate
+from anyorder.tasks.zebra.metrics import summarize, verify
+from anyorder.tasks.zebra.puzzle import Clue, Puzzle
+from anyorder.tasks.zebra.task import relabel
+
+SMALL = ((3, 3), (3, 4), (4, 3), (4, 4))
+
+
+@pytest.fixture(scope="module")
+def items():
+    return [(p, r.fills) for p, r in generate(24, seed=7, sizes=SMALL)]
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory, items):
+    f = tmp_path_factory.mktemp("z") / "p.jsonl"
+    write_jsonl(f, [(p, None) for p, _ in items])
+    return str(f)
+
+
+def _unpack(arr, i):
+    n, m = (int(x) for x in arr["size"][i])
+    clues = []
+    for t, *ops in arr["clues"][i].tolist():
+        if t < 0:
+            break
+        es = [("n", 0, e) if e < E.S else ("c", (e - E.S) // E.S, (e - E.S) % E.S) for e in ops if e >= 0]
+        clues.append(Clue(E.CLUE_TYPES[t], tuple(es[:1]), tuple(es[1:])))
+    return Puzzle(n, m, clues, np.concatenate([np.arange(n)[None], arr["answer"][i][:m, :n]]))
+
+
+def test_mdm_encoding_round_trip(items):
+    arr = pack_items(items, 24, 4, 4).arrays
+    x0, fixed = E.encode_mdm(arr)
+    assert x0.shape == (24, 4 * 24 + 16)
+    assert (E.decode_mdm(x0, 24, 4, 4) == arr["answer"]).all()
+    tok, fixed2 = E.mdm_input(arr)
+    assert (fixed == fixed2).all() and (tok[~fixed] == E.MDM_TOKENIZER.mask_id).all()
+    assert (~fixed).sum(1).tolist() == [p.n * p.m for p, _ in items]  # only in-size answer cells are maskable
+    assert len(E.mdm_tables(24, 4, 4)[0]) == x0.shape[1]
+
+
+def test_arm_encoding(items):
+    arr = pack_items(items, 24, 4, 4).arrays
+    cells = E.cell_ranks(arr, "solver")
+    tok, loss = E.encode_arm(arr, cells, 300)
+    for i, (p, f) in enumerate(items):
+        text = E.ARM_TOKENIZER.decode(tok[i][tok[i] != E.ARM_TOKENIZER.pad_id], sep=" ")
+        assert text == arm_line(p, f)
+        assert loss[i].sum() == 3 * p.n * p.m
+    assert (E.decode_arm(tok, 4, 4) == arr["answer"]).all()
+    with pytest.raises(Exception, match="max_len"):
+        E.encode_arm(arr, cells, 40)
+
+
+def test_relabel_keeps_puzzles_true(items):
+    arr = pack_items(items, 24, 4, 4).arrays
+    new = relabel(arr, np.random.default_rng(0))
+    assert (new["answer"] != arr["answer"]).any()
+    for i in range(len(items)):
+        q = _unpack(new, i)
+        assert q.satisfied_by(q.answer)
+        assert (new["order"][i] >= 0).sum() == (arr["order"][i] >= 0).sum()
+
+
+def test_sizes_and_options():
+    assert parse_sizes("3-4x3-4") == SMALL
+    assert parse_sizes("5x6") == ((5, 6),)
+    for bad in ("7x3", "3-2x3", "abc"):
+        with pytest.raises(ConfigError):
+            parse_sizes(bad)
+    with pytest.raises(ConfigError, match="valid"):
+        build_task("zebra", {"nope": 1})
+
+
+def test_mdm_task_source_and_evaluation(path):
+    b = build_task("zebra", {"train_path": path, "sizes": "3-4x3-4", "max_clues": 24, "eval_path": path,
+                             "n_eval": 10}, seed=3)
+    x = b.source.batch(5, 0, 6)
+    y = b.source.batch(5, 0, 6)
+    assert torch.equal(x["x0"], y["x0"]) and x["x0"].shape == (6, b.model_fields["max_len"])
+    assert len(b.model_fields["position_tables"]) == 4
+    ev = b.evaluation
+    pr = ev.problems()
+    tokens, fixed = ev.encode(pr.inputs)
+    x0, _ = E.encode_mdm(pr.inputs.arrays)
+    perfect = ev.metrics(pr, ev.decode(torch.from_numpy(x0)))
+    assert perfect["exact"] == perfect["cell"] == perfect["valid"] == 1.0
+    blank = ev.metrics(pr, ev.decode(tokens))
+    assert blank["exact"] == blank["cell"] == 0.0
+    assert ev.verify(pr, ev.decode(torch.from_numpy(x0))).all()
+
+
+def test_arm_task(path):
+    b = build_task("zebra-arm", {"train_path": path, "sizes": "3-4x3-4", "max_len": 256, "eval_path": path,
+                                 "n_eval": 5, "order": "fixed"})
+    batch = b.source.batch(0, 0, 4)
+    assert batch["tokens"].shape == (4, 256) and b.model_fields["causal"]
+    ev = b.evaluation
+    pr = ev.problems()
+    tokens, prompt = ev.encode(pr.inputs)
+    last = prompt.sum(1) - 1
+    assert (tokens[torch.arange(len(tokens)), last] == E.ARM_ANSWER).all()
+
+
+def test_metrics_by_size_and_verifier():
+    target = np.array([[[0, 1, 2], [2, 1, 0]], [[1, 0, 2], [0, 2, 1]]])
+    pred = target.copy()
+    pred[1, 0, :2] = [0, 1]
+    m = summarize(pred, target, np.array([[3, 2], [3, 2]]))
+    assert m["exact"] == 0.5 and m["cell"] == pytest.approx((1 + 4 / 6) / 2) and m["count/size=3x2"] == 2
+    p = Puzzle(3, 2, [Clue("=", (("c", 0, 0),), (("n", 0, 0),))])
+    assert verify((p, p), np.array([[[0, 1, 2], [1, 2, 0]], [[1, 0, 2], [1, 2, 0]]])).tolist() == [True, False]
