@@ -108,7 +108,9 @@ def decode_rows(model, rows: list[list[int]], mask_id: int, plan: Plan, seed: in
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
-    text = _read_stdin() if args.input == "-" else read_text(args.input)
+    text = None
+    if args.prompt is None:
+        text = _read_stdin() if args.input == "-" else read_text(args.input)
     loaded = load(args.checkpoint)  # after the cheap checks: a bad input never waits for the model
     tok = loaded.tokenizer
     max_len = int(loaded.config["model"]["max_len"])
