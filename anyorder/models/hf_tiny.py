@@ -58,7 +58,7 @@ def tiny_tokenizer(specials: dict[str, tuple[str, int]], corpus: Sequence[str] =
 
 
 def make_tiny(family: str, directory: str | Path, d_model: int = 32, n_layers: int = 2, n_heads: int = 4,
-              corpus: Sequence[str] = DEFAULT_CORPUS, seed: int = 0, max_len: int = 4096) -> Path:
+              corpus: Sequence[str] = DEFAULT_CORPUS, seed: int = 0, max_len: int = 4096, bpe_size: int = 400) -> Path:
     """Write a tiny random checkpoint of ``family`` (llada | dream | masked_lm) into ``directory``."""
     from safetensors.torch import save_file
 
@@ -82,7 +82,7 @@ def make_tiny(family: str, directory: str | Path, d_model: int = 32, n_layers: i
                   "weight_tying": False, "mask_token_id": LLADA["mask"][1], "eos_token_id": LLADA["eos"][1],
                   "pad_token_id": LLADA["eos"][1], "use_cache": False}
         # LLaDA's tokenizer does not declare its mask token (anyorder sets it from mask_token_id)
-        tok = tiny_tokenizer(LLADA, corpus, declare=("eos", "pad", "bos"))
+        tok = tiny_tokenizer(LLADA, corpus, bpe_size, declare=("eos", "pad", "bos"))
     elif family == "dream":
         from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -95,11 +95,11 @@ def make_tiny(family: str, directory: str | Path, d_model: int = 32, n_layers: i
                   metadata={"format": "pt"})
         config = {**json.loads(qcfg.to_json_string()), "architectures": ["DreamModel"], "model_type": "Dream",
                   "mask_token_id": DREAM["mask"][1]}
-        tok = tiny_tokenizer(DREAM, corpus, declare=("eos", "pad", "mask"))
+        tok = tiny_tokenizer(DREAM, corpus, bpe_size, declare=("eos", "pad", "mask"))
     elif family == "masked_lm":
         from transformers import BertConfig, BertForMaskedLM
 
-        n = 400
+        n = bpe_size
         specials = {"pad": ("[PAD]", n), "mask": ("[MASK]", n + 1), "cls": ("[CLS]", n + 2), "sep": ("[SEP]", n + 3)}
         tok = tiny_tokenizer(specials, corpus, bpe_size=n, declare=("pad", "mask", "cls", "sep"))
         bcfg = BertConfig(vocab_size=n + 4, hidden_size=d_model, num_hidden_layers=n_layers, num_attention_heads=n_heads,
