@@ -46,7 +46,7 @@ class InfillOptions:
     length: str = "oracle"  # oracle (canonical solution's token count) | fixed (fixed_length, trailing EOS)
     fixed_length: int = 64  # gap tokens for length="fixed"
     steps: int | None = None  # decoding steps; None = the longest gap of the batch (one token per step)
-    batch_size: int = 8  # problems decoded together (sorted by length, left-padded)
+    batch_size: int = 8  # problems decoded together (sorted by gap, then row length; padded)
     padding: str = "left"  # left | right
     bos: bool = True  # start each row with the tokenizer's BOS token when it has one
     seed: int = 0  # row seeds: hash(seed, problem index)
@@ -94,7 +94,7 @@ def complete(model: Callable, tokenizer, problems: Sequence[InfillProblem], plan
                                              (list(eos_ids) or [mask_id])[0])
     gaps = [gap_length(p, tokenizer, options) for p in problems]
     rows = [build_row(p, tokenizer, g, mask_id, options.bos) for p, g in zip(problems, gaps)]
-    order = sorted(range(len(rows)), key=lambda i: (len(rows[i]), gaps[i]))
+    order = sorted(range(len(rows)), key=lambda i: (gaps[i], len(rows[i])))  # similar gaps: few wasted steps
     completions, nfe = [""] * len(rows), [0] * len(rows)
     from anyorder.decode.rng import row_seeds
 
