@@ -16,7 +16,10 @@ blocks, attention masks, EOS stopping and classifier-free guidance, on top of an
    [MASK] logit, which anyorder always excludes from the softmax);
 4. EOS stopping (semi-AR only): after a block, a row that has generated one of ``eos_ids`` gets its remaining
    [MASK] positions set to ``eos_ids[0]`` and is not decoded any further;
-5. ``cfg_scale > 0``: LLaDA's guidance, ``l_u + (s + 1) (l_c - l_u)`` with ``l_u`` the logits of the same
+5. ``prefix_cache=True``: Fast-dLLM's approximate prefix KV cache, one full forward per block and then only the
+   block and what follows it (``models.hf.HFDiffusionLM.prefix_cached``); outputs may differ (the prefix's keys
+   and values go stale within a block);
+6. ``cfg_scale > 0``: LLaDA's guidance, ``l_u + (s + 1) (l_c - l_u)`` with ``l_u`` the logits of the same
    canvas with every prompt (non-[MASK], non-pad) position masked; one model call on the doubled batch.
 
 Randomness: block 0 uses each row's seed (so a one-block fill is exactly ``decode`` with the same seeds), later
@@ -71,7 +74,7 @@ def pad_rows(rows: Sequence[Sequence[int] | torch.Tensor], pad_id: int, padding:
 def fill(model: Callable, rows: Sequence[Sequence[int] | torch.Tensor], plan: Plan, mask_id: int, *, pad_id: int,
          padding: str = "left", block_length: int | None = None, eos_ids: Sequence[int] = (),
          seeds: int | torch.Tensor = 0, cfg_scale: float = 0.0, device: str | torch.device | None = None,
-         trace: bool = False) -> FillResult:
+         prefix_cache: bool = False, trace: bool = False) -> FillResult:
     """Decode the [MASK] positions of ``rows`` (token id lists of any lengths); see the module docstring."""
     x, real = pad_rows(rows, pad_id, padding)
     device = device if device is not None else getattr(model, "input_device", "cpu")
@@ -113,7 +116,10 @@ def fill(model: Callable, rows: Sequence[Sequence[int] | torch.Tensor], plan: Pl
         todo = (xs == mask_id) & masked0[idx] & (block_id[idx] == b)
         if not bool(todo.any()):
             continue
-        fn = _model_call(model, real[idx] if padded else None, is_prompt[idx], mask_id, cfg_scale)
+        if prefix_cache:
+            fn = _prefix_cached_call(model, first[idx], b, block_length, real[idx] if padded else None, cfg_scale)
+        else:
+            fn = _model_call(model, real[idx] if padded else None, is_prompt[idx], mask_id, cfg_scale)
         block_seeds = seeds[idx] if b == 0 else rng.mix(seeds[idx] ^ b)
         res = decode(fn, xs, ~todo, block_plan, mask_id, block_seeds, trace=trace)
         x[idx] = res.tokens
@@ -149,6 +155,20 @@ def cut_at_eos(ids: Sequence[int] | torch.Tensor, eos_ids: Sequence[int]) -> lis
 
 def _replace(plan: Plan, **changes) -> Plan:
     return dataclasses.replace(plan, **changes)
+
+
+def _prefix_cached_call(model, first: torch.Tensor, block: int, block_length: int | None,
+                        attention_mask: torch.Tensor | None, cfg_scale: float) -> Callable:
+    """Fast-dLLM's approximate prefix cache for one block (``model.prefix_cached``): everything before the block
+    is encoded once per block. Needs every row's [MASK]s to start at the same column (left padding)."""
+    if not hasattr(model, "prefix_cached"):
+        raise ConfigError("prefix_cache needs a model with prefix_cached (models.hf.HFDiffusionLM: llada, dream)")
+    if cfg_scale:
+        raise ConfigError("prefix_cache does not support cfg_scale > 0")
+    if bool((first != first[0]).any()):
+        raise ConfigError("prefix_cache needs every row's masks to start at the same column (use left padding)")
+    start = int(first[0]) + block * (block_length or 0)
+    return model.prefix_cached(start, attention_mask)
 
 
 def _model_call(model: Callable, attention_mask: torch.Tensor | None, is_prompt: torch.Tensor, mask_id: int,

@@ -247,6 +247,44 @@ class HFDiffusionLM(nn.Module):
             if self.family in ("llada", "dream"):  # positions of real tokens only (left padding does not shift them)
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         logits = self.net(input_ids=tokens, **kwargs).logits
+        return self._finish(logits, attention_mask)
+
+    def prefix_cached(self, prefix_length: int, attention_mask: torch.Tensor | None = None):
+        """A callable ``tokens (B, L) -> logits (B, L, V)`` that reuses the keys/values of the first
+        ``prefix_length`` positions (Fast-dLLM's approximate prefix cache, for one semi-AR block): its first call is
+        a full forward whose prefix keys/values are kept; later calls run only positions >= prefix_length against
+        them (the prefix's own logits are then zeros: fixed positions, unused by the unmask decoder). Stale by
+        design: the prefix does not see the block's newly revealed tokens. LLaDA / Dream only."""
+        if self.family not in ("llada", "dream"):
+            raise ConfigError(f"prefix_cache needs a llada or dream model, not {self.family}")
+        state: dict[str, Any] = {}
+
+        def call(tokens: torch.Tensor) -> torch.Tensor:
+            tokens = tokens.to(self.input_device)
+            mask = None if attention_mask is None else attention_mask.to(tokens.device, torch.long)
+            positions = (torch.arange(tokens.shape[1], device=tokens.device)[None].expand(tokens.shape[0], -1)
+                         if mask is None else (mask.cumsum(-1) - 1).clamp(min=0))
+            if not state:
+                out = self.net(input_ids=tokens, attention_mask=mask, position_ids=positions, use_cache=True)
+                cache = getattr(out, "cache", None) or out.past_key_values
+                cache.crop(prefix_length - tokens.shape[1])
+                first = self._finish(out.logits, mask)
+                state.update(cache=cache, head=first[:, prefix_length:prefix_length + 1])
+                return first
+            rest = tokens[:, prefix_length:]
+            out = self.net(input_ids=rest, attention_mask=mask, position_ids=positions[:, prefix_length:],
+                           cache=state["cache"], use_cache=True)
+            state["cache"].crop(-rest.shape[1])
+            logits = out.logits.float()
+            if self.shift:  # the output just before the suffix comes from the (stale) first forward
+                logits = torch.cat([state["head"], logits[:, :-1]], dim=1)
+            full = logits.new_zeros(tokens.shape[0], tokens.shape[1], logits.shape[2])
+            full[:, prefix_length:] = logits
+            return full
+
+        return call
+
+    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         if self.shift:  # position i gets the output of i - 1; a row's first real token keeps its own
             shifted = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
             if attention_mask is not None:

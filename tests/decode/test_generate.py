@@ -171,3 +171,18 @@ def test_tiny_llada_matches_the_reference_llada_loop_and_padding(tiny_llada):
         ref = llada_reference(model, prompt, 8, 8, 4, model.mask_id)
         assert batch.filled[i].tolist() == ref.tolist()
         assert right.filled[i].tolist() == ref.tolist()
+
+
+def test_prefix_cache_generation_runs_and_checks_its_preconditions(tiny_llada):
+    model, tok, _ = tiny_llada
+    prompts = [tok.encode("def add(a, b):"), tok.encode("x = 1")]
+    plan = Plan(steps=8, budget="even", score="top_prob", block_length=4)
+    cached = generate(model, prompts, 8, plan, model.mask_id, pad_id=tok.pad_id, prefix_cache=True, trace=True)
+    assert cached.n_model_calls == 8 and not any((f == model.mask_id).any() for f in cached.filled)
+    assert [int(s.k[0]) for block in cached.trace for s in block] == [1] * 8
+    with pytest.raises(ConfigError, match="same column"):
+        generate(model, prompts, 8, plan, model.mask_id, pad_id=tok.pad_id, padding="right", prefix_cache=True)
+    with pytest.raises(ConfigError, match="cfg_scale"):
+        generate(model, prompts, 8, plan, model.mask_id, pad_id=tok.pad_id, prefix_cache=True, cfg_scale=1.0)
+    with pytest.raises(ConfigError, match="prefix_cached"):
+        generate(TableModel(), [[1]], 8, plan, MASK, pad_id=PAD, prefix_cache=True)

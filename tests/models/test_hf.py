@@ -158,3 +158,30 @@ def test_missing_or_broken_directory_names_the_file(tmp_path):
                                                       "n_layers": 1, "mlp_hidden_size": 8, "vocab_size": 10}))
     with pytest.raises(CheckpointError, match=str(tmp_path)):
         anyorder.load(tmp_path)
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_prefix_cache_is_exact_while_the_canvas_is_unchanged(tiny, family):
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(1000, (2, 14), seed=3)
+    mask = torch.ones_like(x, dtype=torch.bool)
+    mask[1, :2] = False  # left padding on row 1
+    with torch.no_grad():
+        full = model(x, attention_mask=mask)
+        cached = model.prefix_cached(6, mask)
+        first, second = cached(x), cached(x)
+        y = x.clone()
+        y[:, 9] = 5  # a change after the prefix: the cached prefix keys/values do not see it (stale by design)
+        third = cached(y)
+        full_y = model(y, attention_mask=mask)
+    torch.testing.assert_close(first, full)
+    torch.testing.assert_close(second[:, 6:], full[:, 6:], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(third[:, 6:], full_y[:, 6:], atol=1e-5)  # approximate: the prefix went stale
+    assert not torch.allclose(third[:, 6:], second[:, 6:], atol=1e-5)  # but the suffix itself is recomputed
+    assert (second[:, :6] == 0).all()
+
+
+def test_prefix_cache_is_refused_for_masked_lms(tiny):
+    model, _, _ = load_pretrained(tiny["masked_lm"])
+    with pytest.raises(ConfigError, match="llada or dream"):
+        model.prefix_cached(3)
