@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load(args.checkpoint)
     tok = loaded.tokenizer
     text = sys.stdin.read() if args.input == "-" else _read(args.input)
-    rows = parse_lines(text.splitlines(), tok, int(loaded.config["model"]["max_len"]))
+    rows = parse_lines(text.splitlines(), tok, int(loaded.config["model"].get("max_len") or loaded.model.max_len))
     results, calls = decode_rows(loaded.model, rows, tok.mask_id, plan, args.seed, args.batch_size)
     lines = []
     for ids, order, _ in results:

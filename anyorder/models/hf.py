@@ -235,6 +235,11 @@ class HFDiffusionLM(nn.Module):
         return int(self.net.get_output_embeddings().weight.shape[0])
 
     @property
+    def max_len(self) -> int:
+        """Longest sequence the position embeddings were built for (config.json max positions)."""
+        return int(getattr(self.net.config, "max_position_embeddings", None) or 512)
+
+    @property
     def input_device(self) -> torch.device:
         return self.net.get_input_embeddings().weight.device
 

@@ -43,3 +43,12 @@ def test_bad_arguments_exit_2_with_one_line(tiny_dir, capsys, argv, message):
 def test_missing_model_directory_is_a_clean_error(tmp_path, capsys):
     assert main(["eval", "infill", "--model", str(tmp_path / "nope"), "--limit", "1"]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_decode_cli_reads_a_hf_directory(tiny_dir, tmp_path, capsys):
+    lines = tmp_path / "in.txt"
+    lines.write_text("def f(x):<|mdm_mask|><|mdm_mask|> x\n")
+    assert main(["decode", str(tiny_dir), "--input", str(lines), "steps=2", "score=top_prob_margin"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("def f(x):") and "<|mdm_mask|>" not in captured.out
+    assert "model calls 2" in captured.out + captured.err
