@@ -11,7 +11,7 @@ from anyorder.evaluation.infill import (STRATEGIES, InfillOptions, build_row, co
 from anyorder.evaluation.sandbox import Limits  # noqa: E402
 from anyorder.tasks.humaneval_infill import CATEGORIES, load_problems, program  # noqa: E402
 
-LIMITS = Limits(timeout=5.0, workers=2)
+LIMITS = Limits(timeout=30.0, workers=2)  # generous for loaded CI machines
 V, EOS = 1003, 1001  # a small vocabulary keeps the fake models' logits small
 
 
