@@ -21,7 +21,10 @@ COMMANDS: dict[str, str] = {
     "anyorder.cli.sudoku": "solve / demo: solve Sudoku puzzles with the shipped or a given checkpoint",
     "anyorder.cli.reproduce": "reproduce: regenerate a paper table or figure",
     "anyorder.cli.serve": "serve: local web app showing decoding orders live (needs the serve extra)",
+    "anyorder.cli.infill": "eval-infill (= eval infill) / make-tiny-hf: HumanEval-Infilling pass@1 (Table 4); tiny HF models",
 }
+# two-word commands routed to a registered one: argv prefix -> command name
+ALIASES: dict[tuple[str, ...], str] = {("eval", "infill"): "eval-infill"}
 
 
 class CLIError(AnyorderError):
@@ -58,6 +61,10 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for prefix, command in ALIASES.items():
+        if tuple(argv[:len(prefix)]) == prefix:
+            argv = [command, *argv[len(prefix):]]
     parser = build_parser()
     args = parse_args(parser, argv)
     if not getattr(args, "func", None):

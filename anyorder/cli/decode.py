@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         text = _read_stdin() if args.input == "-" else read_text(args.input)
     loaded = load(args.checkpoint)  # after the cheap checks: a bad input never waits for the model
     tok = loaded.tokenizer
-    max_len = int(loaded.config["model"]["max_len"])
+    max_len = int(loaded.config["model"].get("max_len") or loaded.model.max_len)
     if args.prompt is not None:
         rows = [prompt_row(args.prompt, tok, args.length or max_len, max_len)]
     else:

@@ -54,6 +54,14 @@ def binomial(n_masked: torch.Tensor, step: int, n_steps: int, ctx: BudgetContext
     return hit.sum(dim=1)
 
 
+def even(n_masked: torch.Tensor, step: int, n_steps: int, ctx: BudgetContext) -> torch.Tensor:
+    """LLaDA's split: the block's masks spread as evenly as possible over its steps, the remainder going to the
+    first steps (``get_num_transfer_tokens``). Stateless form: K = ceil(n_masked / steps left), which gives
+    exactly LLaDA's counts N // T + (j < N % T) when every earlier step revealed its K."""
+    left = n_steps - step
+    return torch.div(n_masked + left - 1, left, rounding_mode="floor")
+
+
 def fixed(n_masked: torch.Tensor, step: int, n_steps: int, ctx: BudgetContext) -> torch.Tensor:
     """K = plan.k every step (PUMA-style; k = 0 allowed)."""
     return torch.full_like(n_masked, ctx.plan.k)
@@ -78,6 +86,7 @@ def factor(n_masked: torch.Tensor, step: int, n_steps: int, ctx: BudgetContext) 
 BUDGETS = {
     "schedule": schedule,
     "binomial": binomial,
+    "even": even,
     "fixed": fixed,
     "threshold": threshold,
     "factor": factor,

@@ -29,7 +29,7 @@ class Plan:
     """Decoding options. Validated on construction; unknown names raise ConfigError listing valid ones."""
 
     steps: int = 50  # number of steps T (an upper bound for threshold/factor/fixed budgets)
-    budget: str = "schedule"  # BUDGETS: schedule | binomial | fixed | threshold | factor
+    budget: str = "schedule"  # BUDGETS: schedule | binomial | even (LLaDA) | fixed | threshold | factor
     score: str | Callable = "top_prob_margin"  # SCORES name, or fn(log_probs (B,L,V), u (B,L)) -> (B,L)
     value: str = "argmax"  # VALUES: argmax | sample
     temperature: float = 1.0  # value sampling temperature (> 0)

@@ -1,8 +1,8 @@
 """Model kinds: the checkpoint's ``"model_kind"`` names how to rebuild the model from ``config["model"]``.
 
 ``MODEL_KINDS[kind] = ModelKind(config_class, build)``: ``build(config) -> nn.Module`` mapping (B, L) int64 tokens
-to (B, L, V) logits. ``transformer`` is anyorder's own ``Transformer``; a pretrained Hugging Face diffusion LM
-would be one more kind (a module wrapping ``transformers.AutoModel`` + its config class) and one line here.
+to (B, L, V) logits. ``transformer`` is anyorder's own ``Transformer``; ``hf`` wraps a pretrained Hugging Face diffusion LM
+(LLaDA, Dream, any masked LM; ``models.hf``).
 Checkpoints written before issue 10 have no "model_kind": they are transformers.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Callable
 from torch import nn
 
 from anyorder.errors import ConfigError
+from anyorder.models import hf
 from anyorder.models.transformer import ModelConfig, Transformer
 
 
@@ -24,6 +25,7 @@ class ModelKind:
 
 MODEL_KINDS: dict[str, ModelKind] = {
     "transformer": ModelKind(ModelConfig, Transformer),
+    "hf": ModelKind(hf.HFConfig, hf.build),  # LLaDA / Dream / masked LMs from a local transformers directory
 }
 
 

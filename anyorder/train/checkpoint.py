@@ -410,12 +410,20 @@ def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: 
     return model
 
 
-def load(path: str | Path, device: str = "cpu") -> Loaded:
+def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
     """Load a checkpoint (or a run directory's latest checkpoint) for inference.
 
     Returns ``Loaded(model, tokenizer, config, task)`` with the model in eval mode on ``device``. Raises
-    CheckpointError naming the file for missing/corrupt/truncated/incompatible checkpoints.
+    CheckpointError naming the file for missing/corrupt/truncated/incompatible checkpoints. A Hugging Face model
+    directory (LLaDA, Dream, any masked LM; ``models.hf``) loads as model kind "hf"; ``hf_options`` are
+    ``HFConfig`` fields (dtype, device_map, family, mask_id, attn_implementation).
     """
+    from anyorder.models.hf import is_hf_checkpoint
+
+    if is_hf_checkpoint(path):
+        return _load_hf(Path(path), device, hf_options)
+    if hf_options:
+        raise CheckpointError(f"{path}: options {sorted(hf_options)} apply to Hugging Face model directories only")
     ckpt = resolve(path)
     config = read_config(ckpt)
     try:
@@ -427,6 +435,17 @@ def load(path: str | Path, device: str = "cpu") -> Loaded:
     state = read_tensors(ckpt, "model.safetensors")
     model = build_model(ckpt, config, state, "model.safetensors").to(device).eval()
     return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
+
+
+def _load_hf(path: Path, device: str, hf_options: dict[str, Any]) -> Loaded:
+    from anyorder.models.hf import load_pretrained
+
+    model, tokenizer, hf_config = load_pretrained(path, **hf_options)
+    if hf_config.device_map is None:
+        model = model.to(device)
+    config = {"model_kind": "hf", "model": hf_config.to_dict(), "tokenizer": {"kind": "hf"},
+              "task": {"name": None, "options": {}, "metadata": {}}, "objective": "mdm"}
+    return Loaded(model, tokenizer, config, config["task"], path, 0)
 
 
 def load_train_state(ckpt: Path, config: dict[str, Any] | None = None) -> dict[str, Any]:

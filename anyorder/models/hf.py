@@ -1,0 +1,406 @@
+"""Pretrained diffusion LMs through Hugging Face ``transformers`` (model kind ``"hf"``; paper Sec. 4.4 / Table 4).
+
+Three families, read from a local checkpoint directory (nothing is downloaded, no ``trust_remote_code``):
+
+- ``llada``: LLaDA (Nie et al. 2025). Its published checkpoints use their own config (``model_type="llada"``,
+  OLMo-style names ``d_model``, ``n_layers``, ``mlp_hidden_size``...) and weight names
+  (``model.transformer.blocks.N.q_proj`` ...). The architecture is LLaMA with full (bidirectional) attention, so the
+  config is mapped onto ``transformers.LlamaConfig`` (``llada_llama_config``) and the weights are renamed onto
+  ``LlamaForCausalLM`` while loading (``LLADA_TO_LLAMA``; ``llada_to_llama`` / ``llama_to_llada`` for state dicts).
+  [MASK] = 126336 unless the config says otherwise.
+- ``dream``: Dream 7B (Qwen2 architecture, bidirectional). Position i's output predicts token i + 1 (it was
+  adapted from an AR model), so the logits are shifted right by one: ``logits[:, i] = out[:, i - 1]``, position 0
+  keeps its own. [MASK] = 151666 unless the config says otherwise.
+- ``masked_lm``: any ``AutoModelForMaskedLM`` (BERT, RoBERTa, ModernBERT...), [MASK] from its tokenizer.
+
+``HFDiffusionLM(tokens, attention_mask=None) -> logits`` (B, L) -> (B, L, V) float32: the anyorder model contract,
+plus an optional (B, L) attention mask for padded batches (then LLaMA / Qwen2 positions count only real tokens, so
+left padding does not shift them). ``transformers`` is a heavy optional dependency, imported inside functions.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from anyorder import options
+from anyorder.errors import CheckpointError, ConfigError
+
+FAMILIES = ("auto", "llada", "dream", "masked_lm")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+LLADA_MASK_ID = 126336
+DREAM_MASK_ID = 151666
+
+# LLaDA weight name (regex) -> transformers Llama name. ff_proj is the SwiGLU gate (activated), up_proj the linear
+# branch, ff_out the down projection; the top-level ff_out is the output head (absent when weights are tied).
+LLADA_TO_LLAMA: tuple[tuple[str, str], ...] = (
+    (r"^model\.transformer\.wte\.weight$", "model.embed_tokens.weight"),
+    (r"^model\.transformer\.ln_f\.weight$", "model.norm.weight"),
+    (r"^model\.transformer\.ff_out\.weight$", "lm_head.weight"),
+    (r"^model\.transformer\.blocks\.(\d+)\.q_proj\.", r"model.layers.\1.self_attn.q_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.k_proj\.", r"model.layers.\1.self_attn.k_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.v_proj\.", r"model.layers.\1.self_attn.v_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.attn_out\.", r"model.layers.\1.self_attn.o_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.ff_proj\.", r"model.layers.\1.mlp.gate_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.up_proj\.", r"model.layers.\1.mlp.up_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.ff_out\.", r"model.layers.\1.mlp.down_proj."),
+    (r"^model\.transformer\.blocks\.(\d+)\.attn_norm\.", r"model.layers.\1.input_layernorm."),
+    (r"^model\.transformer\.blocks\.(\d+)\.ff_norm\.", r"model.layers.\1.post_attention_layernorm."),
+)
+# LLaDA config options whose non-default values the LLaMA mapping cannot represent (name -> supported values)
+_LLADA_SUPPORTED = {"block_type": ("llama", None), "activation_type": ("silu", "swiglu", None),
+                    "layer_norm_type": ("rms", None), "rope": (True, None), "alibi": (False, None),
+                    "attention_layer_norm": (False, None), "input_emb_norm": (False, None),
+                    "scale_logits": (False, None), "clip_qkv": (None,), "multi_query_attention": (None, False)}
+
+
+@dataclass(frozen=True)
+class HFConfig:
+    """How to build a Hugging Face diffusion LM (``MODEL_KINDS["hf"]``)."""
+
+    path: str  # local directory with config.json, weights (*.safetensors) and tokenizer files
+    family: str = "auto"  # auto (from config.json) | llada | dream | masked_lm
+    dtype: str = "auto"  # auto (bfloat16 on a CUDA device that supports it, else float32) | float32 | bfloat16 | float16
+    device_map: str | None = None  # transformers/accelerate device_map (e.g. "auto": spread over the GPUs); None = load on CPU
+    mask_id: int | None = None  # override the family's [MASK] id
+    attn_implementation: str = "sdpa"  # llada / dream attention kernel: sdpa | eager | flash_attention_2
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ConfigError(f"unknown hf family {self.family!r}; valid: {list(FAMILIES)}")
+        if self.dtype != "auto" and self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}; valid: ['auto', {', '.join(map(repr, DTYPES))}]")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HFConfig":
+        return options.from_dict(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return options.to_dict(self)
+
+
+# ------------------------------------------------------------------------------------------------ config files
+
+
+def read_hf_config(path: str | Path) -> dict[str, Any]:
+    """config.json of a Hugging Face checkpoint directory (CheckpointError naming the file otherwise)."""
+    file = Path(path) / "config.json"
+    if not file.is_file():
+        raise CheckpointError(f"{file}: missing (not a Hugging Face checkpoint directory?)")
+    try:
+        config = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{file}: invalid JSON ({e})") from e
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{file}: expected a JSON object")
+    return config
+
+
+def is_hf_checkpoint(path: str | Path) -> bool:
+    """True for a directory whose config.json is a Hugging Face model config (not an anyorder checkpoint)."""
+    file = Path(path) / "config.json"
+    if not file.is_file():
+        return False
+    try:
+        config = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        return False
+    return isinstance(config, dict) and "format" not in config and ("model_type" in config or "architectures" in config)
+
+
+def detect_family(config: dict[str, Any]) -> str:
+    """``llada`` | ``dream`` | ``masked_lm`` from a config.json dict."""
+    kind = str(config.get("model_type", "")).lower()
+    archs = " ".join(config.get("architectures") or []).lower()
+    if kind == "llada" or "llada" in archs:
+        return "llada"
+    if kind == "dream" or "dream" in archs:
+        return "dream"
+    return "masked_lm"
+
+
+def llada_llama_config(config: dict[str, Any], attn_implementation: str = "sdpa"):
+    """``transformers.LlamaConfig`` (bidirectional) equivalent to a LLaDA config.json dict."""
+    from transformers import LlamaConfig
+
+    bad = {k: config[k] for k, ok in _LLADA_SUPPORTED.items() if k in config and config[k] not in ok}
+    if config.get("include_bias"):
+        bad["include_bias"] = True
+    if bad:
+        raise ConfigError(f"LLaDA config options not supported by the LLaMA mapping: {bad}")
+    try:
+        n_heads = int(config["n_heads"])
+        llama = LlamaConfig(
+            vocab_size=int(config.get("embedding_size") or config["vocab_size"]),
+            hidden_size=int(config["d_model"]),
+            intermediate_size=int(config["mlp_hidden_size"]),
+            num_hidden_layers=int(config["n_layers"]),
+            num_attention_heads=n_heads,
+            num_key_value_heads=int(config.get("n_kv_heads") or n_heads),
+            max_position_embeddings=int(config.get("max_sequence_length", 4096)),
+            rms_norm_eps=float(config.get("rms_norm_eps", 1e-5)),
+            rope_theta=float(config.get("rope_theta", 10000.0)),
+            tie_word_embeddings=bool(config.get("weight_tying", False)),
+            attention_bias=False, mlp_bias=False, hidden_act="silu",
+            pad_token_id=config.get("pad_token_id"), eos_token_id=config.get("eos_token_id"),
+            bos_token_id=config.get("bos_token_id"),
+        )
+    except KeyError as e:
+        raise ConfigError(f"LLaDA config.json lacks {e.args[0]!r}") from e
+    return _bidirectional_config(llama, attn_implementation)
+
+
+def dream_qwen2_config(config: dict[str, Any], attn_implementation: str = "sdpa"):
+    """``transformers.Qwen2Config`` (bidirectional) from a Dream config.json dict (Qwen2 field names)."""
+    from transformers import Qwen2Config
+
+    fields = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "auto_map",
+                                                           "transformers_version", "mask_token_id")}
+    return _bidirectional_config(Qwen2Config(**fields), attn_implementation)
+
+
+def _bidirectional_config(config, attn_implementation: str):
+    config.is_causal = False  # transformers builds a bidirectional (padding-only) mask from this
+    config.use_cache = False
+    config._attn_implementation = attn_implementation
+    return config
+
+
+def rename_state(state: dict[str, torch.Tensor], rules: tuple[tuple[str, str], ...]) -> dict[str, torch.Tensor]:
+    """Rename every key by the first matching (regex, replacement); a key matching none raises CheckpointError."""
+    out = {}
+    for key, value in state.items():
+        for pattern, repl in rules:
+            new, n = re.subn(pattern, repl, key)
+            if n:
+                out[new] = value
+                break
+        else:
+            raise CheckpointError(f"weight {key!r} has no LLaDA <-> LLaMA name mapping")
+    return out
+
+
+def llada_to_llama(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A LLaDA state dict renamed onto ``LlamaForCausalLM``."""
+    return rename_state(state, LLADA_TO_LLAMA)
+
+
+LLAMA_TO_LLADA: tuple[tuple[str, str], ...] = (
+    (r"^model\.embed_tokens\.weight$", "model.transformer.wte.weight"),
+    (r"^model\.norm\.weight$", "model.transformer.ln_f.weight"),
+    (r"^lm_head\.weight$", "model.transformer.ff_out.weight"),
+    (r"^model\.layers\.(\d+)\.self_attn\.q_proj\.", r"model.transformer.blocks.\1.q_proj."),
+    (r"^model\.layers\.(\d+)\.self_attn\.k_proj\.", r"model.transformer.blocks.\1.k_proj."),
+    (r"^model\.layers\.(\d+)\.self_attn\.v_proj\.", r"model.transformer.blocks.\1.v_proj."),
+    (r"^model\.layers\.(\d+)\.self_attn\.o_proj\.", r"model.transformer.blocks.\1.attn_out."),
+    (r"^model\.layers\.(\d+)\.mlp\.gate_proj\.", r"model.transformer.blocks.\1.ff_proj."),
+    (r"^model\.layers\.(\d+)\.mlp\.up_proj\.", r"model.transformer.blocks.\1.up_proj."),
+    (r"^model\.layers\.(\d+)\.mlp\.down_proj\.", r"model.transformer.blocks.\1.ff_out."),
+    (r"^model\.layers\.(\d+)\.input_layernorm\.", r"model.transformer.blocks.\1.attn_norm."),
+    (r"^model\.layers\.(\d+)\.post_attention_layernorm\.", r"model.transformer.blocks.\1.ff_norm."),
+)
+
+
+def llama_to_llada(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse of ``llada_to_llama`` (e.g. to write a LLaDA-format checkpoint)."""
+    return rename_state(state, LLAMA_TO_LLADA)
+
+
+# ------------------------------------------------------------------------------------------------ the model
+
+
+class HFDiffusionLM(nn.Module):
+    """A transformers model as an anyorder model: ``(B, L) tokens [, (B, L) attention_mask] -> (B, L, V)``.
+
+    Attributes: ``family``, ``mask_id``, ``eos_ids`` (tokens that end a generation: EOS / EOT), ``pad_id``,
+    ``shift`` (Dream: logits shifted right by one position).
+    """
+
+    def __init__(self, net: nn.Module, family: str, mask_id: int, eos_ids: tuple[int, ...] = (),
+                 pad_id: int | None = None) -> None:
+        super().__init__()
+        self.net, self.family, self.mask_id = net, family, int(mask_id)
+        self.eos_ids, self.pad_id = tuple(int(i) for i in eos_ids), pad_id
+        self.shift = family == "dream"
+        if family in ("llada", "dream"):
+            make_bidirectional(net)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.net.get_output_embeddings().weight.shape[0])
+
+    @property
+    def max_len(self) -> int:
+        """Longest sequence the position embeddings were built for (config.json max positions)."""
+        return int(getattr(self.net.config, "max_position_embeddings", None) or 512)
+
+    @property
+    def input_device(self) -> torch.device:
+        return self.net.get_input_embeddings().weight.device
+
+    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        kwargs: dict[str, Any] = {}
+        tokens = tokens.to(self.input_device)
+        if attention_mask is not None:
+            attention_mask = attention_mask.to(device=tokens.device, dtype=torch.long)
+            kwargs["attention_mask"] = attention_mask
+            if self.family in ("llada", "dream"):  # positions of real tokens only (left padding does not shift them)
+                kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        logits = self.net(input_ids=tokens, **kwargs).logits
+        return self._finish(logits, attention_mask)
+
+    def prefix_cached(self, prefix_length: int, attention_mask: torch.Tensor | None = None):
+        """A callable ``tokens (B, L) -> logits (B, L, V)`` that reuses the keys/values of the first
+        ``prefix_length`` positions (Fast-dLLM's approximate prefix cache, for one semi-AR block): its first call is
+        a full forward whose prefix keys/values are kept; later calls run only positions >= prefix_length against
+        them (the prefix's own logits are then zeros: fixed positions, unused by the unmask decoder). Stale by
+        design: the prefix does not see the block's newly revealed tokens. LLaDA / Dream only."""
+        if self.family not in ("llada", "dream"):
+            raise ConfigError(f"prefix_cache needs a llada or dream model, not {self.family}")
+        state: dict[str, Any] = {}
+
+        def call(tokens: torch.Tensor) -> torch.Tensor:
+            tokens = tokens.to(self.input_device)
+            mask = None if attention_mask is None else attention_mask.to(tokens.device, torch.long)
+            positions = (torch.arange(tokens.shape[1], device=tokens.device)[None].expand(tokens.shape[0], -1)
+                         if mask is None else (mask.cumsum(-1) - 1).clamp(min=0))
+            if not state:
+                out = self.net(input_ids=tokens, attention_mask=mask, position_ids=positions, use_cache=True)
+                cache = getattr(out, "cache", None) or out.past_key_values
+                cache.crop(prefix_length - tokens.shape[1])
+                first = self._finish(out.logits, mask)
+                state.update(cache=cache, head=first[:, prefix_length:prefix_length + 1])
+                return first
+            rest = tokens[:, prefix_length:]
+            out = self.net(input_ids=rest, attention_mask=mask, position_ids=positions[:, prefix_length:],
+                           cache=state["cache"], use_cache=True)
+            state["cache"].crop(-rest.shape[1])
+            logits = out.logits.float()
+            if self.shift:  # the output just before the suffix comes from the (stale) first forward
+                logits = torch.cat([state["head"], logits[:, :-1]], dim=1)
+            full = logits.new_zeros(tokens.shape[0], tokens.shape[1], logits.shape[2])
+            full[:, prefix_length:] = logits
+            return full
+
+        return call
+
+    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        if self.shift:  # position i gets the output of i - 1; a row's first real token keeps its own
+            shifted = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
+            if attention_mask is not None:
+                real = attention_mask.bool()
+                first = real & ~torch.cat([torch.zeros_like(real[:, :1]), real[:, :-1]], dim=1)
+                shifted = torch.where(first[..., None], logits, shifted)
+            logits = shifted
+        return logits.float()
+
+
+def make_bidirectional(net: nn.Module) -> None:
+    """Turn off causal masking in a transformers decoder: the config flag (mask construction) and every attention
+    module's ``is_causal`` (SDPA / flash kernels read it when no mask is materialised)."""
+    net.config.is_causal = False
+    for module in net.modules():
+        if hasattr(module, "is_causal"):
+            module.is_causal = False
+
+
+def resolve_dtype(name: str, device_map: str | None) -> torch.dtype:
+    if name != "auto":
+        return DTYPES[name]
+    if device_map is not None and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def build(config: HFConfig) -> HFDiffusionLM:
+    """Load the model of ``config.path`` (local files only)."""
+    path = Path(config.path)
+    raw = read_hf_config(path)
+    family = detect_family(raw) if config.family == "auto" else config.family
+    dtype = resolve_dtype(config.dtype, config.device_map)
+    common: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+    if config.device_map is not None:
+        common["device_map"] = config.device_map
+    _quiet_transformers()
+    try:
+        if family == "llada":
+            from transformers import LlamaForCausalLM
+
+            net = LlamaForCausalLM.from_pretrained(str(path), config=llada_llama_config(raw, config.attn_implementation),
+                                                   key_mapping=dict(LLADA_TO_LLAMA), **common)
+            mask_id = raw.get("mask_token_id", LLADA_MASK_ID)
+            eos = [raw.get("eos_token_id")]
+            pad = raw.get("pad_token_id")
+        elif family == "dream":
+            from transformers import Qwen2ForCausalLM
+
+            net = Qwen2ForCausalLM.from_pretrained(str(path), config=dream_qwen2_config(raw, config.attn_implementation),
+                                                   **common)
+            mask_id = raw.get("mask_token_id", DREAM_MASK_ID)
+            eos = [raw.get("eos_token_id")]
+            pad = raw.get("pad_token_id")
+        else:
+            from transformers import AutoModelForMaskedLM
+
+            net = AutoModelForMaskedLM.from_pretrained(str(path), **common)
+            mask_id, eos, pad = None, [], raw.get("pad_token_id")
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        if isinstance(e, ConfigError):
+            raise
+        raise CheckpointError(f"{path}: cannot load {family} weights ({e})") from e
+    if config.mask_id is not None:
+        mask_id = config.mask_id
+    if mask_id is None:
+        mask_id = _tokenizer_mask_id(path)
+    eos_ids = tuple(int(i) for item in eos if item is not None for i in (item if isinstance(item, list) else [item]))
+    return HFDiffusionLM(net, family, int(mask_id), eos_ids, pad).eval()
+
+
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars or "model of type llada used for llama" warnings (expected here)."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def _tokenizer_mask_id(path: Path) -> int:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    if tok.mask_token_id is None:
+        raise CheckpointError(f"{path}: masked LM tokenizer defines no mask token; pass mask_id")
+    return int(tok.mask_token_id)
+
+
+def load_tokenizer(path: str | Path, model: HFDiffusionLM):
+    """The checkpoint's tokenizer as an anyorder ``HFTokenizer`` with [MASK] = the model's mask id (LLaDA's
+    tokenizer does not declare its mask token; it is set here from the id), plus EOT tokens added to
+    ``model.eos_ids`` (LLaDA Instruct ends turns with ``<|eot_id|>``)."""
+    from transformers import AutoTokenizer
+
+    from anyorder.tokenizers.hf import HFTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    if tok.mask_token_id != model.mask_id:
+        token = tok.convert_ids_to_tokens(model.mask_id)
+        if token is None:
+            raise CheckpointError(f"{path}: tokenizer has no token with the mask id {model.mask_id}")
+        tok.mask_token = token
+    extra = [tok.convert_tokens_to_ids(t) for t in ("<|eot_id|>", "<|im_end|>") if t in tok.get_vocab()]
+    eos = [tok.eos_token_id] if tok.eos_token_id is not None and model.family != "masked_lm" else []
+    model.eos_ids = tuple(dict.fromkeys([*model.eos_ids, *eos, *extra]))
+    return HFTokenizer(tok)
+
+
+def load_pretrained(path: str | Path, **overrides: Any) -> tuple[HFDiffusionLM, Any, HFConfig]:
+    """(model in eval mode, HFTokenizer, HFConfig) for a local Hugging Face checkpoint directory; ``overrides``
+    are HFConfig fields (family, dtype, device_map, mask_id, attn_implementation)."""
+    config = options.from_dict(HFConfig, {"path": str(path), **overrides}, "hf options")
+    model = build(config)
+    return model, load_tokenizer(path, model), config

@@ -1,0 +1,187 @@
+"""The ``hf`` model kind against direct transformers forwards (tiny random checkpoints built locally)."""
+import json
+
+import pytest
+import torch
+
+pytest.importorskip("transformers")
+
+import anyorder  # noqa: E402
+from anyorder.errors import CheckpointError, ConfigError  # noqa: E402
+from anyorder.models.hf import (HFConfig, llada_to_llama, llama_to_llada, load_pretrained,  # noqa: E402
+                                read_hf_config)
+from anyorder.models.hf_tiny import make_tiny  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hf")
+    return {fam: make_tiny(fam, root / fam) for fam in ("llada", "dream", "masked_lm")}
+
+
+def _bidirectional_reference(net, tokens):
+    """A direct transformers forward with an explicit all-visible 4D additive mask (eager attention)."""
+    net.config._attn_implementation = "eager"
+    full = torch.zeros(tokens.shape[0], 1, tokens.shape[1], tokens.shape[1])
+    with torch.no_grad():
+        return net(input_ids=tokens, attention_mask=full).logits
+
+
+def _tokens(vocab, shape=(2, 12), seed=0):
+    return torch.randint(0, vocab, shape, generator=torch.Generator().manual_seed(seed))
+
+
+def test_llada_wrapper_equals_direct_bidirectional_llama(tiny):
+    from safetensors.torch import load_file
+    from transformers import LlamaForCausalLM
+
+    from anyorder.models.hf import llada_llama_config
+
+    model, tok, _ = load_pretrained(tiny["llada"])
+    assert (model.family, model.mask_id, tok.mask_id) == ("llada", 126336, 126336)
+    assert 126081 in model.eos_ids and 126348 in model.eos_ids  # EOS and EOT
+    cfg = llada_llama_config(read_hf_config(tiny["llada"]))
+    cfg.is_causal = True  # a plain (causal by default) Llama; bidirectionality comes from the explicit mask only
+    ref = LlamaForCausalLM(cfg).eval()
+    ref.load_state_dict(llada_to_llama(load_file(str(tiny["llada"] / "model.safetensors"))))
+    x = _tokens(1000)
+    with torch.no_grad():
+        ours = model(x)
+        causal = ref(input_ids=x).logits
+    expected = _bidirectional_reference(ref, x)
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(ours[:, :-1], causal[:, :-1], atol=1e-4)  # the causal forward differs
+
+
+def test_dream_wrapper_is_bidirectional_qwen2_shifted_by_one(tiny):
+    from transformers import Qwen2ForCausalLM
+
+    from anyorder.models.hf import dream_qwen2_config
+
+    model, tok, _ = load_pretrained(tiny["dream"])
+    assert (model.family, model.mask_id, tok.mask_id, model.shift) == ("dream", 151666, 151666, True)
+    cfg = dream_qwen2_config(read_hf_config(tiny["dream"]))
+    cfg.is_causal = True
+    ref = Qwen2ForCausalLM.from_pretrained(str(tiny["dream"]), config=cfg).eval()
+    x = _tokens(1000)
+    with torch.no_grad():
+        ours = model(x)
+    expected = _bidirectional_reference(ref, x)
+    torch.testing.assert_close(ours[:, 1:], expected[:, :-1], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ours[:, 0], expected[:, 0], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_attention_is_bidirectional(tiny, family):
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(1000, (1, 10))
+    y = x.clone()
+    y[0, -1] = (y[0, -1] + 1) % 1000
+    with torch.no_grad():
+        a, b = model(x), model(y)
+    first = 1 if family == "dream" else 0  # Dream's position 0 output is its own (unshifted) logit
+    assert not torch.allclose(a[0, first], b[0, first])  # an early position sees the last token
+
+
+@pytest.mark.parametrize("family", ["llada", "dream", "masked_lm"])
+def test_left_and_right_padding_with_attention_mask_match_unpadded(tiny, family):
+    model, tok, _ = load_pretrained(tiny[family])
+    pad = tok.pad_id
+    x = _tokens(300, (1, 7), seed=1)
+    with torch.no_grad():
+        alone = model(x)[0]
+        left = torch.cat([torch.full((1, 3), pad), x], dim=1)
+        left_logits = model(left, attention_mask=(torch.arange(10) >= 3)[None])[0, 3:]
+        right = torch.cat([x, torch.full((1, 3), pad)], dim=1)
+        right_logits = model(right, attention_mask=(torch.arange(10) < 7)[None])[0, :7]
+    if family != "masked_lm":  # BERT's absolute positions shift under left padding (use right padding there)
+        torch.testing.assert_close(left_logits, alone, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(right_logits, alone, atol=1e-4, rtol=1e-4)
+
+
+def test_llada_weight_names_round_trip_and_cover_the_published_layout(tiny):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny["llada"] / "model.safetensors"))
+    expected = {"model.transformer.wte.weight", "model.transformer.ln_f.weight", "model.transformer.ff_out.weight"}
+    expected |= {f"model.transformer.blocks.{i}.{n}.weight" for i in range(2) for n in
+                 ("q_proj", "k_proj", "v_proj", "attn_out", "ff_proj", "up_proj", "ff_out", "attn_norm", "ff_norm")}
+    assert set(state) == expected
+    llama = llada_to_llama(state)
+    assert "model.layers.1.mlp.gate_proj.weight" in llama and "lm_head.weight" in llama
+    assert llama["model.layers.0.mlp.down_proj.weight"] is state["model.transformer.blocks.0.ff_out.weight"]
+    back = llama_to_llada(llama)
+    assert set(back) == set(state) and all(back[k] is state[k] for k in state)
+    with pytest.raises(CheckpointError, match="no LLaDA"):
+        llada_to_llama({"model.transformer.blocks.0.mystery.weight": torch.zeros(1)})
+
+
+def test_unsupported_llada_options_and_bad_config_values_raise(tiny, tmp_path):
+    from anyorder.models.hf import llada_llama_config
+
+    raw = read_hf_config(tiny["llada"])
+    with pytest.raises(ConfigError, match="alibi"):
+        llada_llama_config({**raw, "alibi": True})
+    with pytest.raises(ConfigError, match="d_model"):
+        llada_llama_config({k: v for k, v in raw.items() if k != "d_model"})
+    with pytest.raises(ConfigError, match="family"):
+        HFConfig(path="x", family="gpt")
+    with pytest.raises(ConfigError, match="dtype"):
+        HFConfig(path="x", dtype="float8")
+
+
+def test_anyorder_load_reads_a_hf_directory_with_options(tiny):
+    loaded = anyorder.load(tiny["llada"], dtype="bfloat16")
+    assert loaded.config["model_kind"] == "hf" and loaded.config["model"]["dtype"] == "bfloat16"
+    assert loaded.model.net.model.embed_tokens.weight.dtype == torch.bfloat16
+    assert loaded.tokenizer.kind == "hf" and loaded.tokenizer.mask_id == 126336
+    text = "def f(x):\n    return x\n"
+    assert loaded.tokenizer.decode(loaded.tokenizer.encode(text)) == text
+    assert loaded.model(torch.tensor([loaded.tokenizer.encode(text)])).dtype == torch.float32
+    masked = anyorder.load(tiny["masked_lm"])
+    assert masked.model.family == "masked_lm" and masked.model.mask_id == masked.tokenizer.mask_id == 401
+
+
+def test_hf_kind_is_registered_and_config_round_trips(tiny):
+    from anyorder.models.registry import MODEL_KINDS, build_model
+
+    cfg = HFConfig(path=str(tiny["dream"]), dtype="float32")
+    assert HFConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    model = build_model("hf", cfg)
+    assert MODEL_KINDS["hf"].config_class is HFConfig and model.mask_id == 151666
+
+
+def test_missing_or_broken_directory_names_the_file(tmp_path):
+    with pytest.raises(CheckpointError, match="config.json"):
+        read_hf_config(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llada", "d_model": 8, "n_heads": 2,
+                                                      "n_layers": 1, "mlp_hidden_size": 8, "vocab_size": 10}))
+    with pytest.raises(CheckpointError, match=str(tmp_path)):
+        anyorder.load(tmp_path)
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_prefix_cache_is_exact_while_the_canvas_is_unchanged(tiny, family):
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(1000, (2, 14), seed=3)
+    mask = torch.ones_like(x, dtype=torch.bool)
+    mask[1, :2] = False  # left padding on row 1
+    with torch.no_grad():
+        full = model(x, attention_mask=mask)
+        cached = model.prefix_cached(6, mask)
+        first, second = cached(x), cached(x)
+        y = x.clone()
+        y[:, 9] = 5  # a change after the prefix: the cached prefix keys/values do not see it (stale by design)
+        third = cached(y)
+        full_y = model(y, attention_mask=mask)
+    torch.testing.assert_close(first, full)
+    torch.testing.assert_close(second[:, 6:], full[:, 6:], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(third[:, 6:], full_y[:, 6:], atol=1e-5)  # approximate: the prefix went stale
+    assert not torch.allclose(third[:, 6:], second[:, 6:], atol=1e-5)  # but the suffix itself is recomputed
+    assert (second[:, :6] == 0).all()
+
+
+def test_prefix_cache_is_refused_for_masked_lms(tiny):
+    model, _, _ = load_pretrained(tiny["masked_lm"])
+    with pytest.raises(ConfigError, match="llada or dream"):
+        model.prefix_cached(3)
