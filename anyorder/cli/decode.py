@@ -168,4 +168,5 @@ def fixed_length(config: dict) -> bool:
     (a fixed layout such as Sudoku's rows, columns and boxes) or the task options fix a ``length``."""
     model = config.get("model") or {}
     options = (config.get("task") or {}).get("options") or {}
-    return bool(model.get("position_tables")) or options.get("length") == model.get("max_len")
+    max_len = model.get("max_len")
+    return bool(model.get("position_tables")) or (max_len is not None and options.get("length") == max_len)
