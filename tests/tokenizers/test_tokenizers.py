@@ -81,7 +81,7 @@ def test_model_kind_is_recorded_and_checked(tmp_path):
 
     cfg_file = loaded.path / "config.json"
     cfg_file.write_text(json.dumps({**json.loads(cfg_file.read_text()), "model_kind": "mamba"}))
-    with pytest.raises(CheckpointError, match="unknown model kind 'mamba'; valid: \\['transformer'\\]"):
+    with pytest.raises(CheckpointError, match="unknown model kind 'mamba'; valid: \\['hf', 'transformer'\\]"):
         anyorder.load(loaded.path)
     with pytest.raises(ConfigError, match="unknown model kind"):
         anyorder.TrainConfig(name="x", task="toy", model_kind="mamba")

@@ -40,7 +40,7 @@ def test_d_model_override_keeps_derived_mlp_width():
     ("model.n_layers=two", "cannot parse as int"),
     ("compile=maybe", "cannot parse as bool"),
     ("max_steps=1.5", "cannot parse as int"),
-    ("objective=diffusion", "valid: ['mdm', 'ar']"),
+    ("objective=diffusion", "valid: ['mdm', 'ar', 'puma']"),
     ("noequals", "KEY=VALUE"),
     ("max_steps.x=1", "cannot set a field inside"),
 ])
