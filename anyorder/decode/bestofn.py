@@ -6,7 +6,8 @@ scale ``plan.retry_noise`` on the score (the plan's own noise when it has one), 
 per-row seed (``rng.keys`` of the row seed and the attempt). A row stops at its first verified answer; otherwise
 the attempt with the highest mean log-probability of its revealed tokens is returned. Each attempt is a batched
 ``unmask`` decode of the remaining rows (one model call per step for all of them); nfe sums a row's calls over
-its attempts exactly, so the cap is ``plan.samples * plan.steps``. ``DecodeResult.status``: OK when verified,
+its attempts exactly; an attempt starts only if it fits in the row's cap (``plan.max_nfe``, default
+``plan.samples * plan.steps``). ``DecodeResult.status``: OK when verified,
 else BUDGET_EXHAUSTED.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from anyorder.decode.result import BUDGET_EXHAUSTED, DecodeResult
 from anyorder.decode.unmask import unmask_step
 
 READS = frozenset({"steps", "budget", "score", "value", "temperature", "top_k", "top_p", "noise", "noise_scale",
-                   "noise_anneal", "schedule", "k", "threshold", "factor", "samples", "retry_noise"})
+                   "noise_anneal", "schedule", "k", "threshold", "factor", "samples", "retry_noise", "max_nfe"})
 
 
 def bestofn_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
@@ -34,10 +35,10 @@ def bestofn_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor, p
     best_score = torch.full((b,), float("-inf"), device=tokens.device)
     nfe = torch.zeros(b, dtype=torch.int64, device=tokens.device)
     ok = torch.zeros(b, dtype=torch.bool, device=tokens.device)
-    n_calls = 0
+    n_calls, cap = 0, plan.max_nfe or plan.samples * plan.steps
     retry = plan if plan.noise != "none" else dataclasses.replace(plan, noise="gumbel", noise_scale=plan.retry_noise)
     for attempt in range(plan.samples):
-        rows = (~ok).nonzero()[:, 0]
+        rows = (~ok & (nfe + plan.steps <= cap)).nonzero()[:, 0]
         if len(rows) == 0:
             break
         p = plan if attempt == 0 else retry

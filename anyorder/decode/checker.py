@@ -57,7 +57,13 @@ def allowed_values(checker, tokens: torch.Tensor, maskable: torch.Tensor, mask_i
 
 
 def restrict(log_probs: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-    """log-probs renormalised over the allowed values (B, L, V); positions with none allowed stay unrestricted."""
+    """log-probs renormalised over the allowed values (B, L, V); positions with none allowed stay unrestricted.
+    An ``allowed`` with fewer values than the model's vocabulary is padded with False (extra ids not allowed)."""
+    v = log_probs.shape[-1]
+    if allowed.shape[-1] != v:
+        pad = torch.zeros(*allowed.shape[:-1], max(v - allowed.shape[-1], 0), dtype=torch.bool,
+                          device=allowed.device)
+        allowed = torch.cat([allowed, pad], dim=-1)[..., :v]
     none = ~allowed.any(dim=-1, keepdim=True)
     lp = log_probs.masked_fill(~(allowed | none), float("-inf"))
     return lp - torch.logsumexp(lp, dim=-1, keepdim=True)
