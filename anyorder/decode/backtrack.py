@@ -4,9 +4,9 @@ Needs a checker (``checker.Checker``: the task's consistent / verify / allowed h
 
 1. allowed values = the checker's ``allowed`` minus this row's banned (position, value) pairs. A *dead end* is a
    masked position with no allowed value, or a full answer that ``verify`` rejects. On a dead end the row backs
-   up without a model call: the latest *guess* (a reveal whose allowed-value probability was below
-   ``plan.guess_below``; if none, the least confident reveal) and every later reveal are masked again, and the
-   guessed value is banned at that position for as long as the reveals before it stand (bans made deeper are
+   up without a model call: the latest *guess* (a reveal with a choice of values whose allowed-value probability
+   was below ``plan.guess_below``; if none, the latest reveal with a choice) and every later reveal are masked, and the
+   again; the guessed value is banned at that position for as long as the reveals before it stand (bans made deeper are
    lifted). Repeated until no dead end is left (a depth-first search over the model's order); a row with nothing
    left to undo stops (status DEAD_END). Back-ups per row are capped by ``plan.max_revisions``.
 2. one model call for the rows with masks; log-probs restricted to the allowed values and renormalised, so a
@@ -43,6 +43,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     maskable = (tokens == mask_id) & ~is_fixed
     x, order = tokens.clone(), torch.full_like(tokens, -1)
     conf = torch.ones(b, length, device=dev)  # allowed-value probability of each reveal
+    choice = torch.zeros_like(maskable)  # the reveal had more than one allowed value (not forced by the rules)
     ban_level: torch.Tensor | None = None  # (B, L, V) int64: step of the guess a ban belongs to, -1 = no ban
     nfe = torch.zeros(b, dtype=torch.int64, device=dev)
     backups = torch.zeros_like(nfe)
@@ -59,13 +60,15 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
                 vocab = allowed.shape[2]
                 if ban_level is None:
                     ban_level = torch.full((b, length, vocab), -1, dtype=torch.int64, device=dev)
+                n_rules = allowed.sum(dim=2)  # allowed by the rules alone (bans are heuristics)
                 allowed &= ban_level < 0
                 full = ~masked.any(dim=1)
                 dead = live & ((masked & ~allowed.any(dim=2)).any(dim=1) | (full & ~checker.verify(x)))
                 dead &= backups < plan.max_revisions
                 if not bool(dead.any()):
                     break
-                x, order, conf, ban_level, stuck = _back_up(x, order, conf, ban_level, dead, plan, mask_id)
+                x, order, conf, choice, ban_level, stuck = _back_up(x, order, conf, choice, ban_level, dead, plan,
+                                                                    mask_id)
                 backups += dead & ~stuck
                 live &= ~stuck
                 status = torch.where(stuck, DEAD_END, status)
@@ -84,6 +87,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
             vocab = log_probs.shape[2]
             allowed = allowed_values(checker, x, maskable, mask_id, vocab)
             ban_level = torch.full((b, length, vocab), -1, dtype=torch.int64, device=dev)
+            n_rules = allowed.sum(dim=2)
         al = allowed[rows]
         lp = restrict(log_probs, al)
         xr = x[rows]
@@ -98,6 +102,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
             sel = keep
         conf_r = torch.where(sel, lp.gather(2, xr2[..., None]).squeeze(2).exp(), conf[rows])
         x[rows], conf[rows] = xr2, conf_r
+        choice[rows] = torch.where(sel, n_rules[rows] > 1, choice[rows])
         order[rows] = torch.where(sel, step, order[rows])
         status[rows] = torch.where(forced, BUDGET_EXHAUSTED, status[rows])
         if steps is not None:
@@ -108,23 +113,25 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     return DecodeResult(x, order, nfe, n_calls, steps, status)
 
 
-def _back_up(x, order, conf, ban_level, dead, plan, mask_id):
-    """One back-up on the ``dead`` rows (vectorised). Returns (x, order, conf, ban_level, stuck (B,) bool)."""
-    revealed = order >= 0
+def _back_up(x, order, conf, choice, ban_level, dead, plan, mask_id):
+    """One back-up on the ``dead`` rows (vectorised): to the latest guess, else to the latest reveal that had a
+    choice (chronological back-tracking; complete given budget). Returns (x, order, conf, choice, ban_level,
+    stuck (B,) bool: nothing left to undo)."""
+    revealed = (order >= 0) & choice
     stuck = dead & ~revealed.any(dim=1)
     go = dead & ~stuck
     guess = revealed & (conf < plan.guess_below)
     last_guess = torch.where(guess, order, -1).amax(dim=1)
-    weakest = torch.where(revealed, conf, float("inf")).argmin(dim=1)
-    point = torch.where(last_guess >= 0, last_guess, order.gather(1, weakest[:, None]).squeeze(1))  # (B,)
+    point = torch.where(last_guess >= 0, last_guess, torch.where(revealed, order, -1).amax(dim=1))  # (B,)
     at_point = revealed & (order == point[:, None])
     cell = torch.where(at_point, conf, float("inf")).argmin(dim=1)  # the guess itself
     value = x.gather(1, cell[:, None]).squeeze(1)
-    undo = go[:, None] & revealed & (order >= point[:, None])
+    undo = go[:, None] & (order >= 0) & (order >= point[:, None])
     x = torch.where(undo, mask_id, x)
     order = torch.where(undo, -1, order)
     conf = torch.where(undo, 1.0, conf)
+    choice = choice & ~undo
     ban_level = torch.where(go[:, None, None] & (ban_level > point[:, None, None]), -1, ban_level)
     rows = go.nonzero()[:, 0]
     ban_level[rows, cell[rows], value[rows]] = point[rows]
-    return x, order, conf, ban_level, stuck
+    return x, order, conf, choice, ban_level, stuck

@@ -39,7 +39,7 @@ def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
     monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
     out = tmp_path / "beyond"
     args = ["reproduce", "beyond", "--out", str(out), "--n", "3", "--configs",
-            "margin-50,selfcorrect-75,bestofn-100,backtrack-50,orderbeam-2"]
+            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2"]
     assert main(args) == 0
     rows = [json.loads(p.read_text()) for p in sorted((out / "raw").glob("*.json"))]
     assert len(rows) == 10 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)

@@ -42,17 +42,19 @@ BASELINE = "paper planner, 50 steps"
 # name -> (method, Plan): the paper's planners at 50 steps, then each correcting decoder at several NFE caps.
 # The correcting decoders reveal with a threshold on the margin (forced moves in one call), at least one per call.
 _TH = dict(budget="threshold", threshold=0.9)
+# In run order (most informative first), so that a stopped run has the key rows.
 CONFIGS: dict[str, tuple[str, Plan]] = {
-    "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
     "margin-50": (BASELINE, Plan(steps=50)),
-    "selfcorrect-75": ("selfcorrect", Plan(mode="selfcorrect", max_nfe=75, revise_below=0.9, max_revisions=16)),
-    "selfcorrect-100": ("selfcorrect", Plan(mode="selfcorrect", max_nfe=100, revise_below=0.9, max_revisions=32)),
-    "bestofn-100": ("bestofn", Plan(mode="bestofn", samples=2, retry_noise=0.3)),
-    "bestofn-200": ("bestofn", Plan(mode="bestofn", samples=4, retry_noise=0.3)),
-    "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
     "backtrack-100": ("backtrack", Plan(mode="backtrack", max_nfe=100, max_revisions=256, **_TH)),
+    "selfcorrect-100": ("selfcorrect", Plan(mode="selfcorrect", max_nfe=100, max_revisions=32)),
+    "bestofn-200": ("bestofn", Plan(mode="bestofn", samples=4, retry_noise=0.3)),
     "backtrack-200": ("backtrack", Plan(mode="backtrack", max_nfe=200, max_revisions=256, **_TH)),
+    "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
     "orderbeam-2": ("orderbeam", Plan(mode="orderbeam", beam_width=2, max_nfe=200, threshold=0.99)),
+    "orderbeam-4": ("orderbeam", Plan(mode="orderbeam", beam_width=4, expand=3, max_nfe=200, threshold=0.99)),
+    "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
+    "bestofn-100": ("bestofn", Plan(mode="bestofn", samples=2, retry_noise=0.3)),
+    "selfcorrect-75-r0.9": ("selfcorrect", Plan(mode="selfcorrect", max_nfe=75, revise_below=0.9, max_revisions=16)),
 }
 
 
@@ -104,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
         sm = ev.load_sudoku_model(args.checkpoint, args.device)
         (out / "config.json").write_text(json.dumps({**{k: v for k, v in vars(args).items() if k != "func"},
                                                      "checkpoint": sm.path}, indent=2))
-        for split in splits:
-            data = shipped(split, args.n)
-            for name in names:
+        datas = {split: shipped(split, args.n) for split in splits}
+        for name in names:  # configurations outside, splits inside: a stopped run has both splits of each
+            for split, data in datas.items():
                 path = raw / f"{split}__{name}.json"
                 key = dict(n=len(data), seed=args.seed, checkpoint=sm.path)
                 if path.exists() and json.loads(path.read_text()).get("key") == key:
