@@ -8,7 +8,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from anyorder.errors import ConfigError
+from anyorder.errors import ConfigError, InputError
 from anyorder.tasks.sudoku import dataset
 
 PAPER_SIZES = {"train": 1_800_000, "test": 100_000, "hard": 1_000_000}
@@ -30,6 +30,11 @@ def register(subparsers) -> None:
     s.add_argument("--chunk", type=int, default=10000, help="generated puzzles per chunk file")
     s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument("--from", dest="source", default=None, metavar="FILE",
+                   help="instead of generating: read a published collection (one puzzle per line, 81 characters "
+                        "with 0 or . for blanks, optionally ,SOLUTION; or a CSV with a puzzle/quizzes column, or "
+                        "a Shah .npy), solve and rate it, and write OUT as our .npz (or a directory)")
+    s.add_argument("--limit", type=int, default=None, help="with --from: only the first N puzzles")
     s.set_defaults(func=run_sudoku)
     p.set_defaults(func=lambda args: p.print_help())
 
@@ -45,7 +50,38 @@ def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> 
     print(f"{split}: {n} puzzles -> {out}")
 
 
+def convert(args) -> int:
+    """``--from FILE``: a published collection -> our dataset format (rated, solutions solved if absent)."""
+    from anyorder.tasks.sudoku.formats import load_any, read_plain, read_radcliffe_csv
+
+    src = Path(args.source)
+    if not src.exists():
+        raise InputError(f"--from {src}: file does not exist")
+    if src.suffix == ".csv":
+        data = read_radcliffe_csv(src, args.limit)
+    elif src.suffix in (".npy", ".npz") or src.is_dir():
+        data = load_any(src)
+        data = data.subset(slice(0, args.limit)) if args.limit is not None else data
+    else:
+        data = read_plain(src, args.limit)
+    out = Path(args.out)
+    if out.suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        dataset.save_npz(out, data.arrays)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        dataset.save_npz(out / "chunk_00000.npz", data.arrays)
+    givens = data.n_givens
+    print(f"{len(data)} puzzles ({int(givens.min())}-{int(givens.max())} givens, "
+          f"{int(data.solvable.sum())} solvable by the 7 techniques) -> {out}")
+    return 0
+
+
 def run_sudoku(args) -> int:
+    if args.source is not None:
+        return convert(args)
+    if args.limit is not None:
+        raise ConfigError("--limit needs --from")
     if args.chunk <= 0:
         raise ConfigError(f"--chunk must be positive, got {args.chunk}")
     exclude: set = set()
