@@ -47,6 +47,7 @@ def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
     md = (out / "frontier.md").read_text()
     assert "n = 3 per split" in md and "backtrack-50" in md
     assert (out / "frontier.png").stat().st_size > 0
+    assert "g2" in (out / "givens.md").read_text()  # exact accuracy by number of givens
     at = (out / "at_budget.md").read_text()
     assert "100.0 (backtrack-50)" in at
     before = (out / "raw" / "test__margin-50.json").stat().st_mtime_ns

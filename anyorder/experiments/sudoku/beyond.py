@@ -12,6 +12,8 @@ Decodes the first ``--n`` puzzles of the shipped test and hard splits with every
 - ``at_budget.md/.csv``: per method, the best exact accuracy among its configurations with mean NFE <= 50 / 100
   / 200;
 - ``frontier.png``: exact accuracy against mean NFE, one panel per split;
+- ``givens.md/.csv``: exact accuracy by number of givens (``--splits`` may name a dataset file, e.g. one built
+  by ``anyorder data sudoku few.npz --from collection.txt``; it is reported under its file name);
 - ``raw/<split>__<config>.json``: one file per finished run, reused by later calls with the same ``--n``, seed and
   checkpoint (so a long run can be stopped and resumed); ``config.json``: the arguments.
 
@@ -34,6 +36,7 @@ from anyorder.errors import InputError
 from anyorder.experiments.report import write_table
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.formats import load_any
 
 DEFAULT_N = 200
 SPLITS = ("test", "hard")
@@ -61,7 +64,8 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default=None, help=f"MDM checkpoint (default: {ev.DEFAULT_CHECKPOINT})")
     p.add_argument("--n", type=int, default=DEFAULT_N, help="puzzles per split (default: %(default)s)")
-    p.add_argument("--splits", default=",".join(SPLITS), help="comma-separated shipped splits (default: %(default)s)")
+    p.add_argument("--splits", default=",".join(SPLITS),
+                   help="comma-separated shipped splits or dataset files (default: %(default)s)")
     p.add_argument("--configs", default="", help=f"comma-separated subset of: {', '.join(CONFIGS)} (default: all)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu | cuda")
@@ -89,16 +93,20 @@ def run_one(sm, data, name: str, args) -> dict:
     exact = (dec.grids == np.asarray(data.solutions)).all(axis=1)
     return dict(config=name, method=method, n=len(exact), exact_pct=100 * float(exact.mean()),
                 mean_nfe=float(dec.nfe.mean()), max_nfe=int(dec.nfe.max()), **classify(exact, status),
-                seconds=round(dec.seconds, 1), plan={k: v for k, v in asdict(plan).items() if v != getattr(Plan(), k)})
+                seconds=round(dec.seconds, 1), plan={k: v for k, v in asdict(plan).items() if v != getattr(Plan(), k)},
+                per_puzzle=dict(exact=exact.astype(int).tolist(), nfe=dec.nfe.astype(int).tolist(),
+                                givens=(np.asarray(data.puzzles) > 0).sum(axis=1).astype(int).tolist()))
 
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    splits = [s for s in args.splits.split(",") if s]
+    sources = [s for s in args.splits.split(",") if s]
+    splits = [s if s in SPLITS else Path(s).stem for s in sources]
     names = [c for c in args.configs.split(",") if c] or list(CONFIGS)
-    bad = [c for c in names if c not in CONFIGS] + [s for s in splits if s not in SPLITS]
+    bad = [c for c in names if c not in CONFIGS] + [s for s in sources if s not in SPLITS and not Path(s).exists()]
     if bad:
-        raise InputError(f"unknown config/split {bad}; configs: {list(CONFIGS)}; splits: {list(SPLITS)}")
+        raise InputError(f"unknown config/split {bad}; configs: {list(CONFIGS)}; splits: {list(SPLITS)} or a "
+                         "Sudoku dataset file")
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -106,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         sm = ev.load_sudoku_model(args.checkpoint, args.device)
         (out / "config.json").write_text(json.dumps({**{k: v for k, v in vars(args).items() if k != "func"},
                                                      "checkpoint": sm.path}, indent=2))
-        datas = {split: shipped(split, args.n) for split in splits}
+        datas = {name: _load_split(src, args.n) for name, src in zip(splits, sources)}
         for name in names:  # configurations outside, splits inside: a stopped run has both splits of each
             for split, data in datas.items():
                 path = raw / f"{split}__{name}.json"
@@ -120,6 +128,14 @@ def run(args: argparse.Namespace) -> int:
     write_report(out, splits)
     print(f"wrote {out} ({time.time() - start:.0f}s)")
     return 0
+
+
+def _load_split(source: str, n: int):
+    """A shipped split, or the first ``n`` puzzles of any dataset file (``formats.load_any``)."""
+    if source in SPLITS:
+        return shipped(source, n)
+    data = load_any(source)
+    return data.subset(slice(0, n))
 
 
 def load_rows(out: Path, splits) -> list[dict]:
@@ -170,6 +186,27 @@ def write_report(out: Path, splits) -> None:
                 title=f"Best exact accuracy (%) at mean NFE <= 50 / 100 / 200, n = {n_text} per split",
                 notes=["From frontier.csv: the best configuration of each method whose mean NFE fits ('-': none)."])
     plot(rows, splits, out / "frontier.png", n_text)
+    by_givens(rows, out)
+
+
+def by_givens(rows, out: Path) -> None:
+    """``givens.md/.csv``: exact accuracy by number of givens, per split and configuration (runs that stored
+    per-puzzle results)."""
+    table = []
+    for r in rows:
+        pp = r.get("per_puzzle")
+        if not pp:
+            continue
+        exact, givens = np.asarray(pp["exact"]), np.asarray(pp["givens"])
+        row = dict(split=r["split"], config=r["config"], n=r["n"])
+        for g in np.unique(givens):
+            sel = givens == g
+            row[f"g{int(g)}"] = f"{100 * exact[sel].mean():.0f}% ({int(sel.sum())})"
+        table.append(row)
+    if table:
+        write_table(table, out / "givens.md", out / "givens.csv",
+                    title="Exact accuracy by number of givens (puzzles in brackets)",
+                    notes=["Columns gK: puzzles with K givens; from the raw/ runs that stored per-puzzle results."])
 
 
 def plot(rows, splits, path: Path, n_text: str) -> None:
