@@ -166,6 +166,8 @@ def write_report(out: Path, splits) -> None:
         "their failures count as wrong reveals.",
         "bestofn, backtrack and orderbeam use the Sudoku rules (verify / allowed values) through the task's "
         "hooks; selfcorrect and the baseline use the model only.",
+        "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
+        "speed measurement. Configurations missing from the table were not run (CPU time).",
     ]
     write_table(table, out / "frontier.md", out / "frontier.csv",
                 title=f"Beyond the paper: exact accuracy vs NFE, shipped MDM, n = {n_text} per split", notes=notes,
