@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from anyorder.cli import data_text
-from anyorder.errors import ConfigError
+from anyorder.errors import ConfigError, InputError
 from anyorder.io import check_new_path, output_lock
 from anyorder.tasks.sudoku import dataset
 
@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     s.add_argument("--chunk", type=int, default=10000, help="generated puzzles per chunk file")
     s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument("--from", dest="source", default=None, metavar="FILE",
+                   help="instead of generating: read a published collection (one puzzle per line, 81 characters "
+                        "with 0 or . for blanks, optionally ,SOLUTION; or a CSV with a puzzle/quizzes column, or "
+                        "a Shah .npy), solve and rate it, and write OUT as our .npz (or a directory)")
+    s.add_argument("--limit", type=int, default=None, help="with --from: only the first N puzzles")
     s.set_defaults(func=run_sudoku)
     data_text.register(sub)  # data text, data text-corpus
     from anyorder.cli import zebra_data  # noqa: PLC0415 - `anyorder data zebra`
@@ -51,7 +56,38 @@ def _build_one(out: Path, split: str, n: int, seed: int, args, exclude: set) -> 
     print(f"{split}: {n} puzzles -> {out}")
 
 
+def convert(args) -> int:
+    """``--from FILE``: a published collection -> our dataset format (rated, solutions solved if absent)."""
+    from anyorder.tasks.sudoku.formats import load_any, read_plain, read_radcliffe_csv
+
+    src = Path(args.source)
+    if not src.exists():
+        raise InputError(f"--from {src}: file does not exist")
+    if src.suffix == ".csv":
+        data = read_radcliffe_csv(src, args.limit)
+    elif src.suffix in (".npy", ".npz") or src.is_dir():
+        data = load_any(src)
+        data = data.subset(slice(0, args.limit)) if args.limit is not None else data
+    else:
+        data = read_plain(src, args.limit)
+    out = Path(args.out)
+    if out.suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        dataset.save_npz(out, data.arrays)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        dataset.save_npz(out / "chunk_00000.npz", data.arrays)
+    givens = data.n_givens
+    print(f"{len(data)} puzzles ({int(givens.min())}-{int(givens.max())} givens, "
+          f"{int(data.solvable.sum())} solvable by the 7 techniques) -> {out}")
+    return 0
+
+
 def run_sudoku(args) -> int:
+    if args.source is not None:
+        return convert(args)
+    if args.limit is not None:
+        raise ConfigError("--limit needs --from")
     if args.chunk <= 0:
         raise ConfigError(f"--chunk must be positive, got {args.chunk}")
     sizes = [getattr(args, "n", None)] if args.split != "all" else [getattr(args, s) for s in PAPER_SIZES]

@@ -4,7 +4,7 @@ Every Plan field is settable as ``KEY=VALUE`` (parsed by ``anyorder.options.pars
 train`` does: unknown keys are rejected with the list of valid ones); ``--help`` lists each field with its
 default and the valid registry names. The old flags stay as aliases: ``--strategy``/``--score``, ``--steps``,
 ``--budget``, ``--k``, ``--threshold``, ``--factor``, ``--value``, ``--temperature``, ``--top-k``, ``--top-p``,
-``--noise``, ``--noise-scale``, ``--anneal``, ``--block-length``, ``--mode``. ``--noise`` means one thing
+``--noise``, ``--noise-scale``, ``--anneal``, ``--block-length``, ``--mode`` (also ``--decoder``). ``--noise`` means one thing
 everywhere: a NOISES name or a named setting of NOISE_PRESETS (e.g. ``gumbel0.5-annealed``).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ ALIASES: dict[str, tuple[str, dict]] = {
     "--k": ("k", {}), "--threshold": ("threshold", {}), "--factor": ("factor", {}), "--value": ("value", {}),
     "--temperature": ("temperature", {}), "--top-k": ("top_k", {}), "--top-p": ("top_p", {}),
     "--noise": ("noise", {}), "--noise-scale": ("noise_scale", {}), "--block-length": ("block_length", {}),
-    "--mode": ("mode", {}), "--anneal": ("noise_anneal", {"action": "store_const", "const": "true"}),
+    "--mode": ("mode", {}), "--decoder": ("mode", {}), "--anneal": ("noise_anneal", {"action": "store_const", "const": "true"}),
 }
 
 

@@ -12,6 +12,7 @@ from anyorder.cli import CLIError
 
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "sudoku": ("anyorder.experiments.sudoku.reproduce", "Sudoku Tables 2 and 5, accuracy vs NFE, order analysis"),
+    "beyond": ("anyorder.experiments.sudoku.beyond", "beyond the paper: self-correcting / verifier decoders vs NFE"),
     "lo-table1": ("anyorder.experiments.lo.table1", "L&O-NAE-SAT vanilla vs adaptive inference (Table 1)"),
     "lo-imbalance": ("anyorder.experiments.lo.imbalance", "L&O-NAE-SAT error imbalance (Figure 2, bottom right)"),
     "zebra": ("anyorder.experiments.zebra.reproduce", "Zebra puzzles: MDM strategies and ARMs (Table 3)"),

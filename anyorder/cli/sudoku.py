@@ -7,6 +7,8 @@ or an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam sear
     anyorder solve PUZZLE score=vanilla budget=binomial    # the paper's Algorithm 1 (random order, Binomial count)
     anyorder solve --file anyorder/assets/sudoku/test.npz --output out.txt --limit 100  # known solutions: accuracy
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
+    anyorder solve --file F --decoder backtrack max_nfe=100   # beyond the paper: selfcorrect | bestofn |
+                                                              # backtrack | orderbeam (--decoder = mode=)
     anyorder solve --file F --checkpoint ARM mode=beam beam_width=3   # ARM checkpoint (default: greedy)
     anyorder solve --file F --checkpoint ARM --beam 3                 # the same (--beam N is an alias)
     anyorder demo --n 100                 # vanilla vs top_prob vs top_prob_margin on the shipped test split
@@ -32,7 +34,7 @@ from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
 from anyorder.errors import CheckpointError, InputError
 from anyorder.io import atomic_write, read_text
 from anyorder.experiments.sudoku.arm import decode_sudoku_arm
-from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model
+from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model, sudoku_rules
 from anyorder.experiments.sudoku.show import run_demo, show_decoding
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.metrics import per_puzzle
@@ -175,21 +177,22 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
     """MDM decoding with the plan -> (grids (N, 81), description)."""
     if plan.mode in ("greedy", "beam"):
-        raise InputError(f"mode={plan.mode} (or --beam) needs an ARM checkpoint; MDMs decode with mode=unmask or "
-                         "mode=remask")
+        raise InputError(f"mode={plan.mode} (or --beam) needs an ARM checkpoint; MDMs decode with mode=unmask, "
+                         "remask, selfcorrect, bestofn, backtrack or orderbeam")
     noise = "none" if plan.noise == "none" else (f"{plan.noise} {plan.noise_scale:g}"
                                                  + (" annealed" if plan.noise_anneal else ""))
     what = f"MDM {plan.score_name}, noise {noise}, {plan.mode}, budget {plan.budget}, {plan.steps} steps"
+    rules = sudoku_rules(sm)  # the rule hooks, for the decoders that use a verifier (bestofn, backtrack, ...)
     if args.save or args.html:
         from anyorder.experiments.visual.sudoku import order_pictures
 
         for path in order_pictures(sm, puzzles[0], [plan], args.save, args.html, args.seed, args.device):
             print(f"wrote {path}", file=sys.stderr)
     if not args.show:
-        return decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed).grids, what
-    dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True)
+        return decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed, checker=rules).grids, what
+    dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True, checker=rules)
     show_decoding(puzzles[0], trace, sm.codec, plan)
-    decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1)]
+    decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1, checker=rules)]
                     if len(puzzles) > 1 else [])
     return np.concatenate([d.grids for d in decs]), what
 

@@ -17,11 +17,16 @@ from anyorder.errors import ConfigError, InputError
 
 
 def decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor | None, plan: Plan, mask_id: int,
-           seeds: torch.Tensor | int = 0, trace: bool = False) -> DecodeResult:
+           seeds: torch.Tensor | int = 0, trace: bool = False, checker=None) -> DecodeResult:
     """Decode a batch. tokens: (B, L) int64 with [MASK] = ``mask_id`` at positions to fill; is_fixed: (B, L)
-    bool (None = nothing fixed); seeds: (B,) int64 per-row seeds, or an int expanded by ``rng.row_seeds``."""
+    bool (None = nothing fixed); seeds: (B,) int64 per-row seeds, or an int expanded by ``rng.row_seeds``.
+    ``checker``: the task's rule hooks (``checker.Checker``), passed to the decoders that use one (others
+    ignore it); ``bestofn`` and ``backtrack`` need one."""
     tokens, is_fixed, seeds = _prepare(tokens, is_fixed, plan, seeds)
-    return DECODERS[plan.mode].run(model, tokens, is_fixed, plan, mask_id, seeds, trace)
+    dec = DECODERS[plan.mode]
+    if dec.checker == "no":
+        return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace)
+    return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace, checker=checker)
 
 
 def _prepare(tokens, is_fixed, plan, seeds) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

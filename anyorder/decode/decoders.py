@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable
 
-from anyorder.decode import autoregressive, remask, unmask
+from anyorder.decode import autoregressive, backtrack, bestofn, orderbeam, remask, selfcorrect, unmask
 from anyorder.errors import ConfigError
 
 
@@ -23,6 +23,7 @@ class Decoder:
     run: Callable  # (model, tokens, is_fixed, plan, mask_id, seeds, trace) -> DecodeResult
     reads: frozenset[str]  # Plan fields it uses; "mode" is implied
     summary: str  # one line for --help
+    checker: str = "no"  # "no" | "optional" | "required": whether run(..., checker=) takes the task's rule hooks
 
 
 DECODERS: dict[str, Decoder] = {
@@ -32,6 +33,17 @@ DECODERS: dict[str, Decoder] = {
                       "causal models: left to right, argmax (the fixed positions are the prompt)"),
     "beam": Decoder(autoregressive.beam_decode, autoregressive.BEAM_READS,
                     "causal models: beam search of beam_width beams"),
+    # issue 17: decoders that correct themselves or use a verifier (checker = the task's rule hooks)
+    "selfcorrect": Decoder(selfcorrect.selfcorrect_decode, selfcorrect.READS,
+                           "unmask, then re-check revealed tokens with them masked; re-mask the improbable ones",
+                           "optional"),
+    "bestofn": Decoder(bestofn.bestofn_decode, bestofn.READS,
+                       "unmask, verify; decode again with Gumbel noise until verified (samples decodes)", "required"),
+    "backtrack": Decoder(backtrack.backtrack_decode, backtrack.READS,
+                         "reveal only allowed values; on a dead end re-mask the latest guess and what followed",
+                         "required"),
+    "orderbeam": Decoder(orderbeam.orderbeam_decode, orderbeam.READS,
+                         "beam search over orders by accumulated log-prob (checker optional)", "optional"),
 }
 
 

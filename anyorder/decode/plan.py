@@ -46,7 +46,17 @@ class Plan:
     mode: str = "unmask"  # DECODERS: unmask (paper Sec. 2.6) | remask (Ye et al.) | greedy | beam (causal models)
     stop_early: bool = True  # stop when no sample has masked positions left (one sync per step)
     remask_visible: str = "keep"  # remask mode: "keep" visible tokens + their scores (Mask-Predict) | "repredict"
-    beam_width: int = 1  # beam mode: beams per row
+    beam_width: int = 1  # beam mode: beams per row; orderbeam mode: partial decodes kept per row
+    # self-correcting / verifier-aware decoders (selfcorrect, bestofn, backtrack, orderbeam; issue 17)
+    max_nfe: int = 0  # per-row cap on model evaluations (0 = steps); steps stays the reveal schedule's grid
+    probes: int = 8  # selfcorrect: revealed tokens re-checked per call (masked again in the model input)
+    revise_below: float = 0.5  # selfcorrect: re-mask a checked token whose probability is below this
+    recheck_below: float = 1.0  # selfcorrect: only tokens revealed with probability below this are checked
+    max_revisions: int = 8  # selfcorrect: re-masks per row; backtrack: back-ups per row
+    samples: int = 4  # bestofn: decodes per row at most (the first with the plan's noise, then retry_noise)
+    retry_noise: float = 0.5  # bestofn: Gumbel scale on the score for the 2nd and later decodes
+    guess_below: float = 0.9  # backtrack: a reveal whose allowed-value probability is below this is a guess
+    expand: int = 2  # orderbeam: children per partial decode (its best-scoring positions)
 
     def __post_init__(self) -> None:
         _check_name("budget", self.budget, BUDGETS)
@@ -69,7 +79,21 @@ class Plan:
                f"unknown remask_visible {self.remask_visible!r}; valid: ['keep', 'repredict']")
         _check(isinstance(self.beam_width, int) and self.beam_width >= 1,
                f"beam_width must be an int >= 1, got {self.beam_width!r}")
+        _check(isinstance(self.max_nfe, int) and self.max_nfe >= 0, f"max_nfe must be an int >= 0, got {self.max_nfe!r}")
+        for name in ("probes", "samples", "expand"):
+            _check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
+                   f"{name} must be an int >= 1, got {getattr(self, name)!r}")
+        _check(isinstance(self.max_revisions, int) and self.max_revisions >= 0,
+               f"max_revisions must be an int >= 0, got {self.max_revisions!r}")
+        for name in ("revise_below", "recheck_below", "guess_below"):
+            _check(0 <= getattr(self, name) <= 1, f"{name} must be in [0, 1], got {getattr(self, name)}")
+        _check(self.retry_noise >= 0, f"retry_noise must be >= 0, got {self.retry_noise}")
         check_plan(self)
+
+    @property
+    def nfe_cap(self) -> int:
+        """Per-row model-evaluation cap of the correcting decoders: ``max_nfe`` or, when 0, ``steps``."""
+        return self.max_nfe or self.steps
 
     @property
     def score_name(self) -> str:

@@ -32,6 +32,13 @@ class DecodeResult:
     nfe: torch.Tensor
     n_model_calls: int
     trace: list[TraceStep] | None = None
+    status: torch.Tensor | None = None  # (B,) int64 from decoders that can tell: OK, DEAD_END or BUDGET_EXHAUSTED
+
+
+# DecodeResult.status codes (self-correcting / verifier-aware decoders)
+OK = 0  # finished inside its budget (verified, when the decoder had a checker)
+DEAD_END = 1  # stopped on a contradiction it could not back out of (no reveal left to undo)
+BUDGET_EXHAUSTED = 2  # hit its NFE cap with work left (masked cells filled at once, checks or samples pending)
 
 
 def reveal_scores(result: DecodeResult) -> torch.Tensor:

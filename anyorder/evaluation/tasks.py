@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from anyorder.decode import Plan, decode
-from anyorder.tasks.base import Evaluation, Model, Problems, TaskBundle
+from anyorder.tasks.base import Evaluation, Model, Problems, TaskBundle, checker_of
 
 
 def model_device(model: Any) -> torch.device:
@@ -29,7 +29,7 @@ def decode_problems(model: Model, evaluation: Evaluation, problems: Problems, pl
     tokens, is_fixed = evaluation.encode(problems.inputs)
     dev = model_device(model)
     seeds = torch.arange(len(tokens), dtype=torch.int64) + seed
-    res = decode(model, tokens.to(dev), is_fixed.to(dev), plan, mask_id, seeds=seeds)
+    res = decode(model, tokens.to(dev), is_fixed.to(dev), plan, mask_id, seeds=seeds, checker=checker_of(evaluation))
     return evaluation.decode(res.tokens), res
 
 

@@ -74,6 +74,12 @@ class Evaluation(Protocol):
     ``prefix``: metric name prefix (e.g. "sudoku_test"); ``problems()``: the evaluation split;
     ``encode(inputs) -> (tokens (B, L) int64, is_fixed (B, L) bool)``; ``decode(tokens) -> answers``;
     ``metrics(problems, answers) -> {name: float}``.
+
+    Optional rule hooks (``checker_of``), for tasks that can check answers; all on token batches, vectorised:
+    ``consistent(partial (B, L)) -> (B,) bool`` (no rule broken among the revealed tokens),
+    ``verify(full (B, L)) -> (B,) bool`` (a complete, correct answer), and optionally
+    ``allowed(partial) -> (B, L, V) bool`` (values each position may take given the revealed ones). Decoders
+    receive them as a plain object (``anyorder.decode.checker.Checker``), never by importing the task.
     """
 
     plan: dict[str, Any]
@@ -111,6 +117,13 @@ class Display(Protocol):
     def generate(self, difficulty: str, seed: int) -> Any: ...  # a fresh problem
     def examples(self) -> dict[str, Any]: ...  # a few named problems shipped with the task (may be empty)
     def reference_order(self, problem: Any) -> Any: ...  # (n_cells,) order of a reference solver (-1 given), or None
+
+
+def checker_of(evaluation: Any) -> Any | None:
+    """The evaluation itself when it implements the rule hooks ``consistent`` and ``verify``, else None."""
+    ok = evaluation is not None and callable(getattr(evaluation, "consistent", None)) \
+        and callable(getattr(evaluation, "verify", None))
+    return evaluation if ok else None
 
 
 @dataclass(frozen=True)

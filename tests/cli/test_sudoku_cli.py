@@ -195,3 +195,30 @@ def test_shipped_arm_checkpoint_is_loaded_as_an_arm():
     assert ((grid[0] == p[0]) | (p[0] == 0)).all() and (grid[0] > 0).all()  # givens kept, every cell filled
     with pytest.raises(Exception, match="not an MDM"):
         cli_sudoku.load_model(str(ckpt), "cpu")
+
+
+@pytest.mark.parametrize("decoder", ["selfcorrect", "bestofn", "backtrack", "orderbeam"])
+def test_solve_decoder_flag_exposes_the_correcting_decoders(fake, capsys, decoder):
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "--decoder", decoder, "max_nfe=120"]) == 0
+    out = capsys.readouterr().out
+    assert out.replace(" ", "").replace("|", "").replace("-", "").replace("+", "").split() == \
+        [SOLUTION[9 * r:9 * r + 9] for r in range(9)]
+
+
+def test_solve_backtrack_repairs_a_conflicting_wrong_digit(fake, capsys):
+    fake(oracle(digits(SOLUTION), wrong_cell=2))  # plain decoding keeps the wrong digit (see above)
+    assert main(["solve", PUZZLE, "--decoder", "backtrack"]) == 0
+
+
+@pytest.mark.parametrize("decoder", ["selfcorrect", "backtrack"])
+def test_show_works_with_the_stepwise_correcting_decoders(fake, capsys, decoder):
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "--decoder", decoder, "--show"]) == 0
+    assert "step" in capsys.readouterr().out.lower()
+
+
+def test_orderbeam_show_is_a_clear_error(fake, capsys):
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "--decoder", "orderbeam", "--show"]) == 2
+    assert "no step trace" in capsys.readouterr().err

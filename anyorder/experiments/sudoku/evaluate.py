@@ -19,6 +19,7 @@ import torch
 from anyorder.decode import Plan, decode
 from anyorder.errors import CheckpointError
 from anyorder.tasks.sudoku.encode import prompt_input
+from anyorder.tasks.sudoku.rules import SudokuRules
 from anyorder.train.checkpoint import load
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "checkpoints" / "sudoku-mdm"
@@ -99,6 +100,12 @@ def load_sudoku_model(path: str | Path | None = None, device: str = "cpu") -> Su
     return SudokuModel(loaded.model, codec, loaded.config, str(path))
 
 
+def sudoku_rules(sm: SudokuModel) -> SudokuRules:
+    """The Sudoku rule hooks (``tasks.sudoku.rules``) on this model's token layout, as a decoder checker."""
+    vocab = sm.config.get("model", {}).get("vocab_size") or max(max(sm.codec.digit_ids), sm.codec.mask_id) + 1
+    return SudokuRules(sm.codec.digit_ids, int(vocab), sm.codec.offset)
+
+
 @dataclass(frozen=True)
 class DecodedSplit:
     """grids (N, 81) int8 decoded digits; order (N, 81) reveal step per cell (-1 = given); nfe (N,);
@@ -113,16 +120,20 @@ class DecodedSplit:
 @torch.no_grad()
 def decode_puzzles(sm: SudokuModel, puzzles: np.ndarray, plan: Plan, batch_size: int = 256,
                    device: str = "cpu", seed: int = 0, progress: Callable[[int], None] | None = None,
-                   trace: bool = False):
+                   trace: bool = False, checker=None, status: list | None = None):
     """Decode puzzles (N, 81) in batches. Row i uses seed ``seed + i`` (batch-size independent).
-    ``progress(n_done)`` is called after each batch. With ``trace`` (one batch only) also returns the trace."""
+    ``progress(n_done)`` is called after each batch. With ``trace`` (one batch only) also returns the trace.
+    ``checker``: rule hooks for the decoders that use them (``sudoku_rules(sm)``); ``status``: a list that
+    receives each batch's ``DecodeResult.status`` (numpy, or None when the decoder has none)."""
     grids, orders, nfes, traces = [], [], [], None
     start = time.perf_counter()
     for lo in range(0, len(puzzles), batch_size):
         tokens, is_fixed = sm.codec.encode(puzzles[lo:lo + batch_size])
         seeds = torch.arange(lo, lo + len(tokens), dtype=torch.int64) + seed
         res = decode(sm.model, tokens.to(device), is_fixed.to(device), plan, sm.codec.mask_id,
-                     seeds.to(device), trace=trace)
+                     seeds.to(device), trace=trace, checker=checker)
+        if status is not None:
+            status.append(None if res.status is None else res.status.cpu().numpy())
         grids.append(sm.codec.grids(res.tokens))
         orders.append(np.where(np.asarray(puzzles[lo:lo + batch_size]) > 0, -1, sm.codec.cells(res.order)))
         nfes.append(res.nfe.cpu().numpy())

@@ -4,7 +4,8 @@
   0-indexed, the k givens first (strategy 0), then the blanks in solver order (strategy 2-8). We write blanks the
   step solver could not place (hard puzzles) last, row-major, with strategy 1 (unused by Shah et al.).
 - Radcliffe's Kaggle CSV: header ``id,puzzle,solution,clues,difficulty``; '.' or '0' for blanks.
-- Plain text: one puzzle per line (its first 81 characters; '0' or '.' for blanks); '#' lines are comments.
+- Plain text, the one-line format of published collections: 81 characters per line ('0' or '.' for blanks),
+  optionally ``,SOLUTION``; '#' lines are comments. A headerless ``.csv`` of such lines reads the same way.
 ``load_any`` dispatches on the path and returns a ``SudokuData`` (rated by our step solver where needed).
 """
 from __future__ import annotations
@@ -91,9 +92,15 @@ def _clean(s: str, where: str) -> str:
     return s
 
 
-def _from_puzzles(puzzles: np.ndarray, solutions: np.ndarray | None) -> SudokuData:
+def _from_puzzles(puzzles: np.ndarray, solutions: np.ndarray | None, where: str = "") -> SudokuData:
+    from anyorder.tasks.sudoku.board import is_complete_valid
     from anyorder.tasks.sudoku.solver import solve
 
+    if solutions is not None:
+        bad = ~(is_complete_valid(solutions) & ((puzzles == solutions) | (puzzles == 0)).all(1))
+        if bad.any():
+            raise InputError(f"{where}: puzzle {int(np.argmax(bad)) + 1}: the given solution is not a valid grid "
+                             "that keeps the givens")
     if solutions is None:
         solutions, counts = solve(puzzles)
         if (counts != 1).any():
@@ -103,25 +110,39 @@ def _from_puzzles(puzzles: np.ndarray, solutions: np.ndarray | None) -> SudokuDa
     return SudokuData(concat(parts))
 
 
+PUZZLE_COLUMNS = ("puzzle", "quizzes", "quiz")  # Radcliffe; Park's 1M Kaggle set (quizzes,solutions)
+SOLUTION_COLUMNS = ("solution", "solutions")
+
+
 def read_radcliffe_csv(path: str | Path, limit: int | None = None) -> SudokuData:
-    """Radcliffe's Kaggle CSV (``id,puzzle,solution,clues,difficulty``), rated by our step solver."""
+    """A CSV with a header naming the puzzle column (Radcliffe's Kaggle ``id,puzzle,solution,clues,difficulty``,
+    Park's ``quizzes,solutions``), rated by our step solver. A CSV whose first line is already a puzzle (no
+    header) is read as one-line puzzles (``read_plain``)."""
+    text = read_text(path, "CSV file")
+    first = text.split("\n", 1)[0].split(",")[0].strip().replace(".", "0")
+    if len(first) == 81 and first.isdigit():
+        return read_plain(path, limit)
     puzzles, solutions = [], []
-    reader = csv.DictReader(io.StringIO(read_text(path, "CSV file"), newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        if not reader.fieldnames or "puzzle" not in reader.fieldnames:
-            raise InputError(f"{path}: CSV needs a 'puzzle' column (Radcliffe: id,puzzle,solution,clues,difficulty)")
+        names = reader.fieldnames or []
+        pcol = next((c for c in PUZZLE_COLUMNS if c in names), None)
+        scol = next((c for c in SOLUTION_COLUMNS if c in names), None)
+        if pcol is None:
+            raise InputError(f"{path}: CSV needs a puzzle column ({' / '.join(PUZZLE_COLUMNS)}; Radcliffe: "
+                             "id,puzzle,solution,clues,difficulty), or no header and one puzzle per line")
         for i, row in enumerate(reader):
             if limit is not None and i >= limit:
                 break
-            puzzles.append(_clean(row["puzzle"], f"{path} row {i + 2}"))
-            if row.get("solution"):
-                solutions.append(_clean(row["solution"], f"{path} row {i + 2}"))
+            puzzles.append(_clean(row[pcol], f"{path} row {i + 2}"))
+            if scol and row.get(scol):
+                solutions.append(_clean(row[scol], f"{path} row {i + 2}"))
     except csv.Error as e:
         raise InputError(f"{path}: invalid CSV near line {reader.line_num}: {e}") from None
     if not puzzles:
         raise InputError(f"{path}: no puzzles found")
     sols = from_strings(solutions) if len(solutions) == len(puzzles) and puzzles else None
-    return _from_puzzles(from_strings(puzzles), sols)
+    return _from_puzzles(from_strings(puzzles), sols, str(path))
 
 
 def write_radcliffe_csv(path: str | Path, data: SudokuData) -> None:
@@ -133,13 +154,30 @@ def write_radcliffe_csv(path: str | Path, data: SudokuData) -> None:
                         int(data.n_givens[i]), int(data.hardest[i])])
 
 
-def read_plain(path: str | Path) -> SudokuData:
-    """One puzzle per line (first 81 characters used), rated by our step solver."""
-    lines = [ln for ln in read_text(path, "puzzle file").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    puzzles = [_clean(ln.strip()[:81], f"{path} line {i + 1}") for i, ln in enumerate(lines)]
+def read_plain(path: str | Path, limit: int | None = None) -> SudokuData:
+    """One puzzle per line, the one-line format of published collections: 81 characters ('0' or '.' for
+    blanks), optionally followed by a comma (or whitespace) and the 81-digit solution; anything after that
+    (ratings, names) is ignored; blank lines and '#' lines are skipped. Without solutions on every line the
+    puzzles are solved (and must have exactly one solution). Rated by our step solver."""
+    puzzles, solutions = [], []
+    number = 0
+    for i, ln in enumerate(read_text(path, "puzzle file").splitlines()):
+        text = ln.strip()
+        if not text or text.startswith("#"):
+            continue
+        if limit is not None and number >= limit:
+            break
+        number += 1
+        parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+        if len(parts[0]) < 81 and len(text) >= 81:  # puzzle written with spaces inside: first 81 characters
+            parts = [text[:81]]
+        puzzles.append(_clean(parts[0][:81], f"{path} line {i + 1}"))
+        if len(parts) > 1 and len(parts[1]) == 81 and parts[1].isdigit():
+            solutions.append(_clean(parts[1], f"{path} line {i + 1} (solution)"))
     if not puzzles:
         raise InputError(f"{path}: no puzzles found")
-    return _from_puzzles(from_strings(puzzles), None)
+    sols = from_strings(solutions) if len(solutions) == len(puzzles) else None
+    return _from_puzzles(from_strings(puzzles), sols, str(path))
 
 
 def write_plain(path: str | Path, puzzles: np.ndarray) -> None:

@@ -23,6 +23,7 @@ from anyorder.tasks.sudoku.dataset import SudokuData, puzzle_keys, rated_arrays,
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.metrics import summarize
+from anyorder.tasks.sudoku.rules import SudokuRules
 from anyorder.tasks.sudoku.techniques import rate
 
 GENERATE_SEED = 777  # stream for train_path="generate" (shipped splits use 20250001/20250002)
@@ -184,6 +185,16 @@ class MDMEvaluation(_ShippedEvaluation):
 
     def decode(self, tokens: torch.Tensor) -> np.ndarray:
         return encode.decode_tokens(tokens.cpu().numpy(), self.layout)
+
+    # rule hooks (tasks.base.checker_of): Sudoku constraints on this layout's tokens (rules.SudokuRules)
+    def consistent(self, tokens: torch.Tensor) -> torch.Tensor:
+        return SudokuRules.for_layout(self.layout).consistent(tokens)
+
+    def verify(self, tokens: torch.Tensor) -> torch.Tensor:
+        return SudokuRules.for_layout(self.layout).verify(tokens)
+
+    def allowed(self, tokens: torch.Tensor) -> torch.Tensor:
+        return SudokuRules.for_layout(self.layout).allowed(tokens)
 
 
 @dataclass(frozen=True, eq=False)

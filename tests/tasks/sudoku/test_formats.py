@@ -53,8 +53,9 @@ def test_csv_and_plain_round_trip(tmp_path, mixed):
 
 
 def test_plain_errors(tmp_path):
+    # the error names the line of the file (comments counted)
     (tmp_path / "x.txt").write_text("# comment\n123\n")
-    with pytest.raises(InputError, match="line 1"):
+    with pytest.raises(InputError, match="line 2"):
         formats.load_any(tmp_path / "x.txt")
     with pytest.raises(InputError, match="does not exist"):
         formats.load_any(tmp_path / "missing.txt")

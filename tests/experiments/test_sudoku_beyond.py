@@ -1,0 +1,55 @@
+"""``anyorder reproduce beyond`` (experiments.sudoku.beyond) with an oracle model on a few shipped puzzles."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sudoku_fakes import CODEC  # noqa: E402
+
+from anyorder.cli import main  # noqa: E402
+from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END  # noqa: E402
+from anyorder.experiments.sudoku import beyond  # noqa: E402
+from anyorder.experiments.sudoku import evaluate as ev  # noqa: E402
+from anyorder.tasks.sudoku.dataset import shipped  # noqa: E402
+
+SOLS = torch.as_tensor(np.concatenate([shipped(s, 3).solutions for s in ("test", "hard")]).astype(np.int64))
+
+
+def oracle_model(tokens):
+    """Most mass on the solution of the best-agreeing shipped puzzle ([MASK] = 10, V = 11)."""
+    agree = ((tokens[:, None] == SOLS[None]) | (tokens[:, None] == 10)).sum(dim=2)
+    sol = SOLS[agree.argmax(dim=1)]
+    logits = torch.zeros(tokens.shape[0], 81, 11)
+    logits.scatter_(2, sol[..., None], 6.0)
+    return logits
+
+
+def test_classify_failures():
+    exact = np.array([True, False, False, False])
+    status = np.array([0, 0, DEAD_END, BUDGET_EXHAUSTED])
+    assert beyond.classify(exact, status) == {"wrong_reveal": 1, "dead_end": 1, "budget_exhausted": 1}
+    assert beyond.classify(exact, None) == {"wrong_reveal": 3, "dead_end": 0, "budget_exhausted": 0}
+
+
+def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
+    fake = ev.SudokuModel(oracle_model, CODEC, {"model": {}}, "oracle")
+    monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
+    out = tmp_path / "beyond"
+    args = ["reproduce", "beyond", "--out", str(out), "--n", "3", "--configs",
+            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2"]
+    assert main(args) == 0
+    rows = [json.loads(p.read_text()) for p in sorted((out / "raw").glob("*.json"))]
+    assert len(rows) == 10 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)
+    assert all(r["max_nfe"] <= 200 and r["wrong_reveal"] + r["dead_end"] + r["budget_exhausted"] == 0 for r in rows)
+    md = (out / "frontier.md").read_text()
+    assert "n = 3 per split" in md and "backtrack-50" in md
+    assert (out / "frontier.png").stat().st_size > 0
+    assert "g2" in (out / "givens.md").read_text()  # exact accuracy by number of givens
+    at = (out / "at_budget.md").read_text()
+    assert "100.0 (backtrack-50)" in at
+    before = (out / "raw" / "test__margin-50.json").stat().st_mtime_ns
+    assert main(args) == 0  # finished runs are reused
+    assert (out / "raw" / "test__margin-50.json").stat().st_mtime_ns == before

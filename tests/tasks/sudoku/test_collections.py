@@ -1,0 +1,59 @@
+"""One-line formats of published Sudoku collections (formats.read_plain / read_radcliffe_csv) and
+``anyorder data sudoku OUT --from FILE``."""
+import numpy as np
+import pytest
+
+from anyorder.cli import main
+from anyorder.errors import InputError
+from anyorder.tasks.sudoku.board import to_string
+from anyorder.tasks.sudoku.dataset import load, shipped
+from anyorder.tasks.sudoku.formats import load_any, read_plain
+
+DATA = shipped("test", 3)
+
+
+def lines(sep=",", dots=True, with_solution=True):
+    out = []
+    for p, s in zip(DATA.puzzles, DATA.solutions):
+        text = to_string(p, "." if dots else "0")
+        out.append(text + (sep + to_string(s) if with_solution else ""))
+    return out
+
+
+@pytest.mark.parametrize("sep, dots, with_solution", [(",", True, True), (" ", False, True), (",", True, False)])
+def test_one_line_formats(tmp_path, sep, dots, with_solution):
+    path = tmp_path / "c.txt"
+    path.write_text("# a collection\n" + "\n".join(lines(sep, dots, with_solution)) + "\n\n")
+    data = read_plain(path)
+    assert np.array_equal(data.puzzles, DATA.puzzles) and np.array_equal(data.solutions, DATA.solutions)
+    assert np.array_equal(data.n_givens, DATA.n_givens)
+    assert len(read_plain(path, limit=2)) == 2
+
+
+def test_headerless_and_kaggle_csv(tmp_path):
+    plain = tmp_path / "h.csv"
+    plain.write_text("\n".join(lines()) + "\n")
+    assert np.array_equal(load_any(plain).solutions, DATA.solutions)
+    kaggle = tmp_path / "k.csv"
+    kaggle.write_text("quizzes,solutions\n" + "\n".join(lines(dots=False)) + "\n")
+    assert np.array_equal(load_any(kaggle).puzzles, DATA.puzzles)
+
+
+def test_a_wrong_solution_is_named(tmp_path):
+    bad = lines()
+    bad[1] = bad[1][:-1] + ("1" if bad[1][-1] != "1" else "2")
+    path = tmp_path / "bad.txt"
+    path.write_text("\n".join(bad))
+    with pytest.raises(InputError, match="puzzle 2"):
+        read_plain(path)
+
+
+def test_data_sudoku_from_collection(tmp_path, capsys):
+    src = tmp_path / "c.txt"
+    src.write_text("\n".join(lines()) + "\n")
+    assert main(["data", "sudoku", str(tmp_path / "c.npz"), "--from", str(src), "--limit", "2"]) == 0
+    assert "2 puzzles" in capsys.readouterr().out
+    assert np.array_equal(load(tmp_path / "c.npz").puzzles, DATA.puzzles[:2])
+    assert main(["data", "sudoku", str(tmp_path / "dir"), "--from", str(src)]) == 0
+    assert len(load(tmp_path / "dir")) == 3
+    assert main(["data", "sudoku", str(tmp_path / "x.npz"), "--from", str(tmp_path / "none.txt")]) == 2
