@@ -33,11 +33,11 @@ def register(subparsers) -> None:
     s.add_argument("--chunk", type=int, default=10000, help="generated puzzles per chunk file")
     s.add_argument("--exclude", nargs="*", default=[], help="datasets whose puzzles must not appear")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    s.add_argument("--from", dest="source", default=None, metavar="FILE",
+    s.add_argument("--from", dest="source", default=argparse.SUPPRESS, metavar="FILE",
                    help="instead of generating: read a published collection (one puzzle per line, 81 characters "
                         "with 0 or . for blanks, optionally ,SOLUTION; or a CSV with a puzzle/quizzes column, or "
                         "a Shah .npy), solve and rate it, and write OUT as our .npz (or a directory)")
-    s.add_argument("--limit", type=int, default=None, help="with --from: only the first N puzzles")
+    s.add_argument("--limit", type=int, default=argparse.SUPPRESS, help="with --from: only the first N puzzles")
     s.set_defaults(func=run_sudoku)
     data_text.register(sub)  # data text, data text-corpus
     from anyorder.cli import zebra_data  # noqa: PLC0415 - `anyorder data zebra`
@@ -84,6 +84,7 @@ def convert(args) -> int:
 
 
 def run_sudoku(args) -> int:
+    args.source, args.limit = getattr(args, "source", None), getattr(args, "limit", None)
     if args.source is not None:
         return convert(args)
     if args.limit is not None:
