@@ -28,6 +28,12 @@ __all__ = ["OptimConfig", "TrainConfig", "resolve_model", "apply_overrides", "fr
            "load_json"]
 
 OBJECTIVE_NAMES = ("mdm", "ar", "puma")  # puma: MDM trained on planner-visited states
+MASKED_OBJECTIVES = ("mdm", "puma")  # objectives whose checkpoints are MDMs (decoded by the MDM decoders)
+
+
+def is_mdm_checkpoint(config: dict) -> bool:
+    """True when a checkpoint's config.json describes an MDM (objective "mdm" or "puma"; missing = "mdm")."""
+    return config.get("objective", "mdm") in MASKED_OBJECTIVES
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.errors import CheckpointError
 from anyorder.tasks.sudoku.encode import prompt_input
@@ -94,7 +95,7 @@ def load_sudoku_model(path: str | Path | None = None, device: str = "cpu") -> Su
                 "and pass --checkpoint runs/<name>)") if path == DEFAULT_CHECKPOINT else ""
         raise CheckpointError(f"checkpoint {path} does not exist{hint}")
     loaded = load(path, device=device)
-    if loaded.config.get("objective", "mdm") == "ar":
+    if not is_mdm_checkpoint(loaded.config):
         raise CheckpointError(f"{path}: objective {loaded.config.get('objective')!r} is not an MDM")
     codec = SudokuCodec.from_tokenizer(loaded.tokenizer, loaded.model.cfg.max_len)
     return SudokuModel(loaded.model, codec, loaded.config, str(path))

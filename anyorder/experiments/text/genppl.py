@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
@@ -63,7 +64,7 @@ def judge_nll(judge, samples: torch.Tensor, bos_id: int, batch_size: int) -> tor
 
 
 def _check(mdm, judge, length: int) -> None:
-    if mdm.config.get("objective") != "mdm" or judge.config.get("objective") != "ar":
+    if not is_mdm_checkpoint(mdm.config) or judge.config.get("objective") != "ar":
         raise InputError("--mdm must be an MDM checkpoint and --judge an ARM checkpoint")
     meta = judge.config["task"]["metadata"]
     if meta.get("family", "identity") != "identity":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from anyorder.train.config import is_mdm_checkpoint
 from anyorder.errors import InputError
 from anyorder.evaluation.likelihood import chain_rule_nll
 from anyorder.experiments.report import write_table
@@ -48,7 +49,7 @@ def orders(family: str, n: int, length: int, seed: int) -> torch.Tensor:
 
 def run(args: argparse.Namespace) -> int:
     loaded = load(args.checkpoint)
-    if loaded.config.get("objective") != "mdm":
+    if not is_mdm_checkpoint(loaded.config):
         raise InputError(f"{args.checkpoint} is not an MDM checkpoint (objective {loaded.config.get('objective')!r})")
     length = int(loaded.config["model"]["max_len"])
     data = args.data or loaded.config["task"]["options"].get("data") or str(default_data_dir())

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from matplotlib import colormaps
 
+from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.decode.result import reveal_scores
 from anyorder.errors import InputError
@@ -140,7 +141,7 @@ def load_displayed(path=None, device: str = "cpu") -> Displayed:
 
     path = DEFAULT_CHECKPOINT if path is None else path
     loaded = load(path, device=device)
-    if loaded.config.get("objective", "mdm") != "mdm":
+    if not is_mdm_checkpoint(loaded.config):
         raise CheckpointError(f"{path}: objective {loaded.config.get('objective')!r} is not an MDM; the pictures and "
                               "the app show MDM decoding orders")
     task = loaded.config.get("task") or {}
