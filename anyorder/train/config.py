@@ -86,6 +86,11 @@ class TrainConfig:
     mixed_precision: str = "no"  # "no" | "bf16" | "fp16" (Accelerate autocast)
     out_dir: str = ""  # parent of the run directory; "" = default_runs_dir() (outside any work tree)
     init_from: str | None = None  # start from this checkpoint's weights (fine-tuning); optimizer starts fresh
+    # wall-clock budget of the run in seconds (0 = none): training stops, evaluates and checkpoints when it is
+    # spent, and the cosine schedule decays over whichever of max_steps / max_seconds runs out first (fixed-time
+    # runs such as scripts/gpu_all.sh). The time spent is stored in checkpoints, so --resume continues the budget.
+    # Steps then depend on the machine's speed: such a run is reproducible from its checkpoints, not bit for bit.
+    max_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         model_kind(self.model_kind)  # unknown kinds raise ConfigError listing the valid ones
@@ -97,6 +102,8 @@ class TrainConfig:
             raise ConfigError("batch_size, max_steps and log_every must be >= 1")
         if min(self.eval_every, self.ckpt_every) < 0 or self.keep_checkpoints < 1:
             raise ConfigError("eval_every and ckpt_every must be >= 0 and keep_checkpoints >= 1")
+        if self.max_seconds < 0:
+            raise ConfigError(f"max_seconds must be >= 0 (0 = no wall-clock budget), got {self.max_seconds}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ConfigError(f"ema must be None or in (0, 1), got {self.ema}")
         if not self.name or "/" in self.name:

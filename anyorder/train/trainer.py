@@ -44,7 +44,8 @@ from anyorder.train.progressive import Chains, progressive_loss
 
 MASK_SALT, DROPOUT_SALT = 1, 2
 # fields that may differ between the original run and a resumed one (they do not change the trajectory)
-RESUMABLE_CHANGES = {"max_steps", "log_every", "eval_every", "ckpt_every", "keep_checkpoints", "out_dir", "compile"}
+RESUMABLE_CHANGES = {"max_steps", "max_seconds", "log_every", "eval_every", "ckpt_every", "keep_checkpoints",
+                     "out_dir", "compile"}
 
 
 def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains: Chains):
@@ -60,6 +61,25 @@ def _puma(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains:
 
 
 OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar, "puma": _puma}  # TrainConfig.objective -> loss call
+
+
+@dataclass
+class Clock:
+    """Wall-clock training time against ``TrainConfig.max_seconds`` (0 = no budget); ``offset`` = earlier runs."""
+
+    budget: float = 0.0
+    offset: float = 0.0
+    start: float = dataclasses.field(default_factory=lambda: time.perf_counter())
+
+    def elapsed(self) -> float:
+        return self.offset + time.perf_counter() - self.start
+
+    def fraction(self) -> float:
+        """Share of the budget spent, in [0, 1]; 0 without a budget."""
+        return min(self.elapsed() / self.budget, 1.0) if self.budget > 0 else 0.0
+
+    def spent(self) -> bool:
+        return self.budget > 0 and self.elapsed() >= self.budget
 
 
 @dataclass
@@ -80,17 +100,19 @@ class Run:
     step: int = 0  # completed optimizer steps
     tokens: int = 0  # tokens seen (all ranks), for the FLOP count
     chains: Chains = dataclasses.field(default_factory=Chains)  # objective "puma": this process's chain states
+    clock: Clock = dataclasses.field(default_factory=Clock)  # wall-clock budget (TrainConfig.max_seconds)
 
     @property
     def per_device_batch(self) -> int:
         return self.cfg.batch_size // self.accelerator.num_processes
 
 
-def lr_factor(step: int, warmup_steps: int, max_steps: int, min_lr_ratio: float) -> float:
-    """Linear warmup over ``warmup_steps`` then cosine decay from 1 to ``min_lr_ratio`` at ``max_steps``."""
+def lr_factor(step: int, warmup_steps: int, max_steps: int, min_lr_ratio: float, time_fraction: float = 0.0) -> float:
+    """Linear warmup over ``warmup_steps`` then cosine decay from 1 to ``min_lr_ratio`` at ``max_steps``, or
+    earlier when ``time_fraction`` (share of a wall-clock budget spent) is ahead of the step count."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
-    progress = min((step - warmup_steps) / max(1, max_steps - warmup_steps), 1.0)
+    progress = min(max((step - warmup_steps) / max(1, max_steps - warmup_steps), time_fraction), 1.0)
     return min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
@@ -117,16 +139,17 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
     if cfg.init_from:
         init_weights(raw, cfg.init_from)
     o = cfg.optim
+    clock = Clock(cfg.max_seconds)
     optimizer = torch.optim.AdamW(param_groups(raw, o.weight_decay), lr=o.lr, betas=o.betas)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, o.warmup_steps, cfg.max_steps, o.min_lr_ratio))
+        optimizer, lambda s: lr_factor(s, o.warmup_steps, cfg.max_steps, o.min_lr_ratio, clock.fraction()))
     model, optimizer = accelerator.prepare(raw, optimizer)
     if accelerator.distributed_type.name == "FSDP" and cfg.ema is not None:
         raise ConfigError("ema is not supported with FSDP (the shadows would need gathering); set ema=null")
     raw = accelerator.unwrap_model(model)
     forward = torch.compile(model) if cfg.compile else model
     ema = EMA(raw, cfg.ema) if cfg.ema is not None else None
-    return Run(cfg, bundle, accelerator, model, raw, forward, optimizer, scheduler, ema, cfg.run_dir)
+    return Run(cfg, bundle, accelerator, model, raw, forward, optimizer, scheduler, ema, cfg.run_dir, clock=clock)
 
 
 def init_weights(model: nn.Module, path: str) -> None:
@@ -183,7 +206,7 @@ def save(run: Run) -> None:
                 "objective": cfg.objective, "train": to_dict(cfg)}
         weights = run.ema.state_dict(run.raw) if run.ema is not None else state
         train_state = {"step": run.step, "tokens": run.tokens, "optimizer": optim_state,
-                       "scheduler": run.scheduler.state_dict()}
+                       "scheduler": run.scheduler.state_dict(), "elapsed_s": run.clock.elapsed()}
         if acc.scaler is not None:
             train_state["scaler"] = acc.scaler.state_dict()
         if cfg.objective == "puma":  # rank 0's chains; other ranks restart theirs on resume (see restore)
@@ -214,6 +237,7 @@ def restore(run: Run) -> None:
     if run.accelerator.scaler is not None and "scaler" in state:
         run.accelerator.scaler.load_state_dict(state["scaler"])
     run.step, run.tokens = int(state["step"]), int(state["tokens"])
+    run.clock.offset, run.clock.start = float(state.get("elapsed_s", 0.0)), time.perf_counter()
     if "chains" in state and run.accelerator.num_processes == 1:
         run.chains.load_state_dict(state["chains"])
 
@@ -276,20 +300,22 @@ def _loop(run: Run, interrupted: Callable[[], bool], progress: bool) -> None:
     tick = time.perf_counter()
     last_ckpt = run.step
     try:
-        while run.step < cfg.max_steps:
+        done = run.step >= cfg.max_steps or _any_rank(acc, run.clock.spent())
+        while not done:
             window.append(train_step(run, run.step))
             bar.update(1)
+            done = run.step >= cfg.max_steps or _any_rank(acc, run.clock.spent())
             record: dict[str, Any] = {}
-            if run.step % cfg.log_every == 0 or run.step == cfg.max_steps:
+            if run.step % cfg.log_every == 0 or done:
                 record = _train_record(run, window, time.perf_counter() - tick)
                 bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}",
                                 sps=f"{record['samples_per_s']:.0f}")
                 window, tick = [], time.perf_counter()
-            if (cfg.eval_every and run.step % cfg.eval_every == 0) or run.step == cfg.max_steps:
+            if (cfg.eval_every and run.step % cfg.eval_every == 0) or done:
                 record.update(_evaluate(run))
             _write_metrics(run, record)
             stop = _any_rank(acc, interrupted())
-            if (cfg.ckpt_every and run.step % cfg.ckpt_every == 0) or run.step == cfg.max_steps or stop:
+            if (cfg.ckpt_every and run.step % cfg.ckpt_every == 0) or done or stop:
                 save(run)
                 last_ckpt = run.step
             if stop:
@@ -310,7 +336,7 @@ def _train_record(run: Run, window: list[dict[str, float]], seconds: float) -> d
     seq_len = run.tokens // max(run.step * cfg.batch_size, 1)
     return {"step": run.step, **dict(zip(keys, means)), "lr": run.scheduler.get_last_lr()[0],
             "samples_per_s": len(window) * cfg.batch_size / max(seconds, 1e-9),
-            "samples": run.step * cfg.batch_size,
+            "samples": run.step * cfg.batch_size, "elapsed_s": run.clock.elapsed(),
             "flops": float(run.tokens) * training_flops_per_token(cfg.model, seq_len)}
 
 

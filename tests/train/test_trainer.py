@@ -136,3 +136,39 @@ def test_lr_schedule_and_param_groups():
 def test_invalid_batch_size():
     with pytest.raises(ConfigError, match="batch_size"):
         TrainConfig(name="r", task="fake", batch_size=0)
+
+
+class FakeTime:
+    """time.perf_counter stand-in: every call advances one second (so the budget counts calls, not speed)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_max_seconds_stops_decays_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer.time, "perf_counter", FakeTime())
+    cfg = config(tmp_path, max_steps=1000, max_seconds=40.0, log_every=1, eval_every=0, ckpt_every=0,
+                 **{"optim.min_lr_ratio": 0.0})
+    run_dir = trainer.fit(cfg, progress=False)
+    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    train = [x for x in lines if "loss" in x]
+    step = ckpt.load(run_dir).step
+    assert 2 < step < 40 and train[-1]["step"] == step  # stopped by the clock, long before max_steps
+    assert train[-1]["lr"] < 1e-3 * train[1]["lr"]  # the cosine ran out with the budget, not with max_steps
+    assert "eval/step_seen" in lines[-1]  # the end of the budget evaluates, as the end of max_steps does
+    state = ckpt.load_train_state(ckpt.resolve(run_dir), ckpt.read_config(ckpt.resolve(run_dir)))
+    assert state["elapsed_s"] >= 40.0
+    again = trainer.fit(cfg, resume=True, progress=False)  # the budget is spent: nothing more to do
+    assert ckpt.load(again).step == step
+    more = trainer.fit(config(tmp_path, max_steps=1000, max_seconds=80.0, log_every=1, eval_every=0,
+                              ckpt_every=0, **{"optim.min_lr_ratio": 0.0}), resume=True, progress=False)
+    assert ckpt.load(more).step > step  # a larger budget continues from the stored time
+
+
+def test_max_seconds_must_not_be_negative():
+    with pytest.raises(ConfigError, match="max_seconds"):
+        TrainConfig(name="r", task="fake", max_seconds=-1)

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Train every shipped model on one GPU, side by side, for a fixed wall-clock budget; evaluate them on the GPU;
+# put the exports and logs in $OUT (parts under 16 MB, at most 8 files: what the device tool brings back).
+#
+#   sudoku-mdm   two fine-tunes of the shipped MDM with the same budget and learning rate: the plain ELBO
+#                (control) and PUMA (progressive unmasking, anyorder/train/progressive.py). Both are scored
+#                with top_prob_margin on the shipped test + hard splits; the better one is exported.
+#   sudoku-arm-solver, sudoku-arm-fixed   fine-tunes of the shipped ARMs (Shah et al. triples).
+#   zebra-mdm    from scratch, the paper's sizes (3-6 x 3-6), 6 x 256, on puzzles generated here first.
+# Every job uses max_seconds (trainer: the cosine schedule decays over the budget, then a checkpoint is saved).
+#
+# Usage (repository root):
+#   OUT=/some/dir TRAIN_S=360 bash scripts/gpu_all.sh                     # GPU (about TRAIN_S + 120 s)
+#   OUT=/tmp/o SMOKE=1 TRAIN_S=20 bash scripts/gpu_all.sh                 # CPU rehearsal: tiny data and evals
+# Sudoku training puzzles: SUDOKU_DATA (default .gpu/sudoku_train.npz, built beforehand with
+#   anyorder data sudoku .gpu/sudoku_train.npz --split train --n 60000 --seed 7 \
+#     --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz
+# and carried), else generated here.
+set -u
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+: "${OUT:?set OUT to the output folder}"
+SMOKE=${SMOKE:-0}
+TRAIN_S=${TRAIN_S:-360}
+PY=${PY:-python3}
+RUNS=${RUNS:-/tmp/anyorder-runs}
+EXP=$RUNS/exports
+LOGS=$RUNS/logs
+SUDOKU_DATA=${SUDOKU_DATA:-.gpu/sudoku_train.npz}
+ZDATA=$RUNS/zebra_data
+if [ "$SMOKE" = 1 ]; then
+  DEVICE=cpu MP=no N_ZEBRA=${N_ZEBRA:-200} N_EVAL=${N_EVAL:-8} ZSIZE="model.n_layers=2 model.d_model=64 model.n_heads=2"
+  SMALL="batch_size=16"
+else
+  DEVICE=cuda MP=bf16 N_ZEBRA=${N_ZEBRA:-60000} N_EVAL=${N_EVAL:-1000} ZSIZE="model.d_model=256 model.n_heads=8" SMALL=""
+fi
+mkdir -p "$RUNS" "$EXP" "$LOGS" "$OUT"
+T0=$(date +%s)
+log() { echo "[$(($(date +%s) - T0)) s] $*"; }
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
+$PY -c "import torch, numba, accelerate; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+
+# ---- data (Sudoku: carried or generated; Zebra: generated on all cores while the Sudoku jobs train)
+if [ ! -e "$SUDOKU_DATA" ]; then
+  SUDOKU_DATA=$RUNS/sudoku_train.npz
+  log "generating Sudoku training puzzles"
+  $PY -m anyorder data sudoku "$SUDOKU_DATA" --split train --n $([ "$SMOKE" = 1 ] && echo 500 || echo 60000) --seed 7 \
+    --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz --no-progress > "$LOGS/data_sudoku.log" 2>&1
+fi
+(NUMBA_NUM_THREADS=2 $PY -m anyorder data zebra "$ZDATA" --train "$N_ZEBRA" --test 0 --seed 11 \
+  --workers $(($(nproc) > 6 ? $(nproc) - 6 : 1)) > "$LOGS/data_zebra.log" 2>&1) &
+ZGEN=$!
+DEADLINE=$(($(date +%s) + TRAIN_S))
+
+# ---- training, side by side; each job's budget ends at DEADLINE
+COMMON="mixed_precision=$MP out_dir=$RUNS max_steps=10000000 eval_every=0 ckpt_every=500 keep_checkpoints=1 log_every=50"
+train() {  # train NAME PRESET KEY=VALUE...
+  local name=$1 preset=$2; shift 2
+  local budget=$((DEADLINE - $(date +%s)))
+  log "start $name ($preset), budget ${budget}s"
+  timeout -s INT $((budget + 120)) $PY -m anyorder train "$preset" name="$name" max_seconds=$budget $COMMON "$@" \
+    --no-progress > "$LOGS/$name.log" 2>&1
+  log "end $name: exit $?"
+}
+MDM_FT="init_from=anyorder/assets/checkpoints/sudoku-mdm task_options.train_path=$SUDOKU_DATA task_options.n_eval=50
+  optim.lr=4e-4 optim.warmup_steps=100 optim.min_lr_ratio=0.0 $SMALL"
+NUMBA_NUM_THREADS=2 train sudoku-mdm-ft sudoku-mdm-gpu objective=mdm $MDM_FT &
+NUMBA_NUM_THREADS=2 train sudoku-mdm-puma sudoku-mdm-gpu objective=puma puma.steps=20 puma.random_fraction=0.2 $MDM_FT &
+for order in solver fixed; do
+  NUMBA_NUM_THREADS=4 train sudoku-arm-$order sudoku-arm-$order-gpu init_from=anyorder/assets/checkpoints/sudoku-arm-$order \
+    task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=5e-4 optim.warmup_steps=100 \
+    optim.min_lr_ratio=0.0 $SMALL &
+done
+wait $ZGEN; log "zebra data: $(tail -n 1 "$LOGS/data_zebra.log")"
+train zebra-mdm zebra-mdm-gpu $ZSIZE task_options.train_path="$ZDATA/train.jsonl" task_options.n_eval=100 $SMALL &
+wait
+log "training done"
+
+# ---- evaluation on the GPU (shipped splits, 50 steps, argmax), in parallel
+solve() {  # solve TAG CHECKPOINT SPLIT KEY=VALUE...
+  local tag=$1 ck=$2 split=$3; shift 3
+  $PY -m anyorder solve --file anyorder/assets/sudoku/$split.npz --limit "$N_EVAL" --output "$RUNS/$tag.$split.txt" \
+    --checkpoint "$ck" --device $DEVICE "$@" > "$LOGS/eval_$tag.$split.log" 2>&1
+}
+for m in sudoku-mdm-ft sudoku-mdm-puma; do
+  for s in test hard; do solve $m.margin $RUNS/$m $s score=top_prob_margin steps=50 & done
+done
+for order in solver fixed; do
+  for s in test hard; do solve sudoku-arm-$order.greedy $RUNS/sudoku-arm-$order $s & done
+done
+$PY -m anyorder reproduce zebra --checkpoint $RUNS/zebra-mdm --n "$N_EVAL" --device $DEVICE --out "$RUNS/zebra_report" \
+  > "$LOGS/eval_zebra.log" 2>&1 &
+wait
+# exact % of one eval log (the solve summary line "... exact ...")
+exact() { grep -o 'exact[^0-9]*[0-9.]*' "$LOGS/eval_$1.log" | tail -n 1 | grep -o '[0-9.]*$' || echo 0; }
+score() { $PY -c "print(float('$(exact "$1.margin.test")') + float('$(exact "$1.margin.hard")'))"; }
+FT=$(score sudoku-mdm-ft); PUMA=$(score sudoku-mdm-puma)
+BEST=$($PY -c "print('sudoku-mdm-puma' if $PUMA > $FT else 'sudoku-mdm-ft')")
+log "sudoku MDM margin test+hard: ft $FT, puma $PUMA -> export $BEST"
+for s in test hard; do
+  solve $BEST.top_prob $RUNS/$BEST $s score=top_prob steps=50 &
+  solve $BEST.vanilla $RUNS/$BEST $s score=vanilla budget=binomial steps=50 &
+done
+wait
+log "evaluation done"
+
+# ---- exports: weights + config only; pack logs, metrics and evals first, then models in priority order
+NOTE="scripts/gpu_all.sh on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1) for ${TRAIN_S}s"
+$PY -m anyorder export $RUNS/$BEST $EXP/sudoku-mdm --note "$NOTE ($BEST)" > /dev/null
+for r in sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
+  $PY -m anyorder export $RUNS/$r $EXP/$r --note "$NOTE" > /dev/null
+done
+for r in sudoku-mdm-ft sudoku-mdm-puma sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
+  cp $RUNS/$r/metrics.jsonl "$LOGS/$r.metrics.jsonl" 2>/dev/null
+done
+cp -r $RUNS/zebra_report "$LOGS/" 2>/dev/null
+tar czf "$OUT/logs.tar.gz" -C "$RUNS" logs
+left=$((60 * 1024 * 1024 - $(stat -c %s "$OUT/logs.tar.gz")))
+for m in sudoku-mdm zebra-mdm sudoku-arm-solver sudoku-arm-fixed; do
+  [ -d "$EXP/$m" ] || continue
+  size=$(du -sb "$EXP/$m" | cut -f1)
+  if [ "$size" -gt "$left" ]; then log "no room for $m ($size bytes)"; continue; fi
+  tar cf "$RUNS/$m.tar" -C "$EXP" "$m" && split -b 15M -d "$RUNS/$m.tar" "$OUT/$m.tar.part" && rm "$RUNS/$m.tar"
+  left=$((left - size))
+done
+ls -la "$OUT"
+log "all done"
