@@ -67,7 +67,7 @@ NUMBA_NUM_THREADS=2 train sudoku-mdm-ft sudoku-mdm-gpu objective=mdm $MDM_FT &
 NUMBA_NUM_THREADS=2 train sudoku-mdm-puma sudoku-mdm-gpu objective=puma puma.steps=20 puma.random_fraction=0.2 $MDM_FT &
 for order in solver fixed; do
   NUMBA_NUM_THREADS=4 train sudoku-arm-$order sudoku-arm-$order-gpu init_from=anyorder/assets/checkpoints/sudoku-arm-$order \
-    task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=5e-4 optim.warmup_steps=100 \
+    task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=1e-3 optim.warmup_steps=100 \
     optim.min_lr_ratio=0.0 $SMALL &
 done
 wait $ZGEN; log "zebra data: $(tail -n 1 "$LOGS/data_zebra.log")"
