@@ -33,6 +33,9 @@ class ZebraMDMOptions:
     sizes: str = "3-6x3-6"  # houses x attributes kept (and the answer grid of the layout: max houses x max attributes)
     max_clues: int = 48  # clue slots of the layout; puzzles with more clues are dropped
     position_ids: str = "structured"  # structured (slot kind / clue / attribute / house tables) | learned
+    # "factored": operand "cA=V" embedded with attribute A's table row + the token "vV" (needs structured
+    # positions; encode.mdm_token_factors) | "token": one free embedding per operand token
+    entity_embedding: str = "token"
     augment: bool = True  # random value and attribute relabelling per batch
     n_generate: int = 2000  # puzzles generated for train_path="generate"
     n_eval: int = 200  # test puzzles decoded by the periodic evaluation
@@ -41,6 +44,9 @@ class ZebraMDMOptions:
     def __post_init__(self) -> None:
         parse_sizes(self.sizes)
         _check_choice("position_ids", self.position_ids, ("structured", "learned"))
+        _check_choice("entity_embedding", self.entity_embedding, ("token", "factored"))
+        if self.entity_embedding == "factored" and self.position_ids != "structured":
+            raise ConfigError("entity_embedding=factored needs position_ids=structured (it shares their tables)")
         if self.max_clues < 1:
             raise ConfigError(f"max_clues must be positive, got {self.max_clues}")
 
@@ -230,6 +236,8 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
     if o.position_ids == "structured":
         fields["position_tables"] = encode.mdm_tables(o.max_clues, max_n, max_m)
         fields["positions"] = "none"
+    if o.entity_embedding == "factored":
+        fields.update(encode.mdm_token_factors())
     ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m)
     return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed), model_fields=fields,
                       metadata={"layout": "mdm", "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},

@@ -121,3 +121,22 @@ def test_metrics_by_size_and_verifier():
     assert m["exact"] == 0.5 and m["cell"] == pytest.approx((1 + 4 / 6) / 2) and m["count/size=3x2"] == 2
     p = Puzzle(3, 2, [Clue("=", (("c", 0, 0),), (("n", 0, 0),))])
     assert verify((p, p), np.array([[[0, 1, 2], [1, 2, 0]], [[1, 0, 2], [1, 2, 0]]])).tolist() == [True, False]
+
+
+def test_factored_entity_embedding_links_operands_to_answer_slots(path):
+    f = E.mdm_token_factors()
+    tok = E.MDM_TOKENIZER
+    attr, house = f["token_tables"][2], f["token_tables"][3]
+    c = tok.symbols.index("c2=4")
+    assert attr[c] == 2 and f["token_aliases"][c] == tok.symbols.index("v4") and house[c] == -1
+    n = tok.symbols.index("n0=3")
+    assert house[n] == 3 and attr[n] == -1 and f["token_aliases"][n] == -1
+    assert all(t[tok.symbols.index("v1")] == -1 for t in f["token_tables"])  # answer values: no extra factors
+    b = build_task("zebra", {"train_path": path, "sizes": "3-4x3-4", "max_clues": 24, "entity_embedding": "factored"})
+    from anyorder.models.transformer import ModelConfig, Transformer
+
+    cfg = ModelConfig(**{**b.model_fields, "n_layers": 1, "d_model": 16, "n_heads": 2})
+    x = b.source.batch(0, 0, 2)["x0"]
+    assert Transformer(cfg)(x).shape == (2, x.shape[1], tok.vocab_size)
+    with pytest.raises(ConfigError, match="structured"):
+        build_task("zebra", {"train_path": path, "entity_embedding": "factored", "position_ids": "learned"})
