@@ -26,39 +26,44 @@ GENERATE_SEED = 1313  # stream of train_path="generate" (the shipped split uses 
 
 
 @dataclass(frozen=True)
-class ZebraMDMOptions:
-    """Options of the "zebra" task (``task_options.KEY=VALUE``)."""
+class _ZebraOptions:
+    """Fields and checks shared by the MDM and ARM Zebra tasks (``task_options.KEY=VALUE``)."""
 
     train_path: str | None = None  # puzzles (JSON lines or clue tokens), "generate", or $ANYORDER_ZEBRA_TRAIN
-    sizes: str = "3-6x3-6"  # houses x attributes kept (and the answer grid of the layout: max houses x max attributes)
-    max_clues: int = 48  # clue slots of the layout; puzzles with more clues are dropped
-    position_ids: str = "structured"  # structured (slot kind / clue / attribute / house tables) | learned
-    augment: bool = True  # random value and attribute relabelling per batch
+    sizes: str = "3-6x3-6"  # houses x attributes kept (MDM: also the answer grid, max houses x max attributes)
     n_generate: int = 2000  # puzzles generated for train_path="generate"
     n_eval: int = 200  # test puzzles decoded by the periodic evaluation
     eval_path: str | None = None  # evaluation puzzles (default: the shipped test split)
 
     def __post_init__(self) -> None:
         parse_sizes(self.sizes)
+
+
+@dataclass(frozen=True)
+class ZebraMDMOptions(_ZebraOptions):
+    """Options of the "zebra" task (``task_options.KEY=VALUE``; shared fields in ``_ZebraOptions``)."""
+
+    max_clues: int = 48  # clue slots of the layout; puzzles with more clues are dropped
+    position_ids: str = "structured"  # structured (slot kind / clue / attribute / house tables) | learned
+    augment: bool = True  # random value and attribute relabelling per batch
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         _check_choice("position_ids", self.position_ids, ("structured", "learned"))
         if self.max_clues < 1:
             raise ConfigError(f"max_clues must be positive, got {self.max_clues}")
 
 
 @dataclass(frozen=True)
-class ZebraARMOptions:
-    """Options of the "zebra-arm" task (Shah et al.'s clue tokens, ANSWER, (attribute, house, value) triples)."""
+class ZebraARMOptions(_ZebraOptions):
+    """Options of the "zebra-arm" task (Shah et al.'s clue tokens, ANSWER, (attribute, house, value) triples;
+    shared fields in ``_ZebraOptions``; the evaluation decodes greedily)."""
 
-    train_path: str | None = None  # as ZebraMDMOptions.train_path
-    sizes: str = "3-6x3-6"  # houses x attributes kept
     max_len: int = 600  # sequence length (Shah et al.: 600), EXTRA-padded
     order: str = "solver"  # order of the answer triples: solver | fixed (attribute-major) | random
-    n_generate: int = 2000  # puzzles generated for train_path="generate"
-    n_eval: int = 200  # test puzzles decoded (greedy) by the periodic evaluation
-    eval_path: str | None = None  # evaluation puzzles (default: the shipped test split)
 
     def __post_init__(self) -> None:
-        parse_sizes(self.sizes)
+        super().__post_init__()
         _check_choice("order", self.order, encode.ORDERS)
         if self.max_len < 16:
             raise ConfigError(f"max_len must be at least 16, got {self.max_len}")

@@ -121,3 +121,27 @@ def test_metrics_by_size_and_verifier():
     assert m["exact"] == 0.5 and m["cell"] == pytest.approx((1 + 4 / 6) / 2) and m["count/size=3x2"] == 2
     p = Puzzle(3, 2, [Clue("=", (("c", 0, 0),), (("n", 0, 0),))])
     assert verify((p, p), np.array([[[0, 1, 2], [1, 2, 0]], [[1, 0, 2], [1, 2, 0]]])).tolist() == [True, False]
+
+
+def test_mdm_and_arm_options_share_fields_checks_and_errors():
+    from anyorder.options import field_help
+    from anyorder.tasks.registry import task_options
+    from anyorder.tasks.zebra.task import ZebraARMOptions, ZebraMDMOptions
+
+    shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
+    for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "augment"}),
+                           ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
+        help_ = {f: comment for f, _, _, comment in field_help(cls)}
+        assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
+        opts = task_options(name, {"sizes": "3x3", "n_eval": 5})
+        assert (opts.sizes, opts.n_eval, opts.n_generate) == ("3x3", 5, 2000)
+        with pytest.raises(ConfigError):
+            task_options(name, {"sizes": "7x3"})  # the shared check
+        with pytest.raises(ConfigError, match=f"task_options of '{name}': unknown keys"):
+            task_options(name, {"nope": 1})
+    with pytest.raises(ConfigError, match="position_ids"):
+        task_options("zebra", {"position_ids": "x"})
+    with pytest.raises(ConfigError, match="max_len must be at least 16"):
+        task_options("zebra-arm", {"max_len": 8})
+    with pytest.raises(ConfigError, match="unknown keys \\['max_len'\\]"):
+        task_options("zebra", {"max_len": 600})  # an ARM-only field is not an MDM option
