@@ -136,6 +136,15 @@ def relabel(arrays: dict, rng: np.random.Generator) -> dict:
     return out
 
 
+def draw(data: Packed, seed: int, step: int, rank: int, batch_size: int) -> tuple[dict, np.random.Generator]:
+    """The puzzles of batch (seed, step, rank): ``batch_size`` indices drawn with replacement by
+    ``default_rng([seed, step, rank])``; returns their arrays and that generator (it goes on to draw the batch's
+    symmetries or answer orders)."""
+    rng = np.random.default_rng([seed, step, rank])
+    idx = rng.integers(0, len(data), size=batch_size)
+    return {k: v[idx] for k, v in data.arrays.items()}, rng
+
+
 @dataclass(frozen=True, eq=False)
 class MDMSource:
     """MDM batches {"x0": (B, L) int64, "is_fixed": (B, L) bool} of the mdm layout (encode.py)."""
@@ -145,9 +154,7 @@ class MDMSource:
     seed: int
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, step, rank])
-        idx = rng.integers(0, len(self.data), size=batch_size)
-        arrays = {k: v[idx] for k, v in self.data.arrays.items()}
+        arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         if self.augment:
             arrays = relabel(arrays, rng)
         x0, is_fixed = encode.encode_mdm(arrays)
@@ -164,9 +171,7 @@ class ARMSource:
     seed: int
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, step, rank])
-        idx = rng.integers(0, len(self.data), size=batch_size)
-        arrays = {k: v[idx] for k, v in self.data.arrays.items()}
+        arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         cells = encode.cell_ranks(arrays, self.order, rng)
         tokens, loss_mask = encode.encode_arm(arrays, cells, self.max_len)
         return {"tokens": torch.from_numpy(tokens), "loss_mask": torch.from_numpy(loss_mask)}

@@ -145,3 +145,14 @@ def test_mdm_and_arm_options_share_fields_checks_and_errors():
         task_options("zebra-arm", {"max_len": 8})
     with pytest.raises(ConfigError, match="unknown keys \\['max_len'\\]"):
         task_options("zebra", {"max_len": 600})  # an ARM-only field is not an MDM option
+
+
+def test_draw_picks_the_batch_puzzles_from_seed_step_rank(items):
+    from anyorder.tasks.zebra.task import draw
+
+    data = pack_items(items, 48, 4, 4)
+    arrays, rng = draw(data, 3, 5, 1, 6)
+    ref = np.random.default_rng([3, 5, 1])
+    idx = ref.integers(0, len(data), size=6)
+    assert set(arrays) == set(data.arrays) and all((arrays[k] == v[idx]).all() for k, v in data.arrays.items())
+    assert rng.random() == ref.random()  # the generator goes on from the draw (symmetries, answer orders)
