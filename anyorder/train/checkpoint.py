@@ -33,7 +33,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
-from anyorder.io import check_new_path, output_lock
+from anyorder.io import check_new_path, output_lock, read_json_file
 from anyorder.models.registry import model_kind
 from anyorder.tokenizers.base import Tokenizer
 from anyorder.tokenizers.registry import load_tokenizer
@@ -255,12 +255,7 @@ def newest_verifying(root: Path) -> tuple[Path, list[str]]:
 def read_config(ckpt: Path) -> dict[str, Any]:
     """Parse and check config.json, then verify the sha256 of every file it lists."""
     file = ckpt / "config.json"
-    if not file.is_file():
-        raise CheckpointError(f"{file}: missing (not a checkpoint directory?)")
-    try:
-        config = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{file}: invalid JSON ({e})") from e
+    config = read_json_file(file, CheckpointError, "not a checkpoint directory?")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{file}: not an anyorder checkpoint (format={_get(config, 'format')!r})")
     if config.get("format_version") != FORMAT_VERSION:

@@ -185,3 +185,11 @@ def test_prefix_cache_is_refused_for_masked_lms(tiny):
     model, _, _ = load_pretrained(tiny["masked_lm"])
     with pytest.raises(ConfigError, match="llada or dream"):
         model.prefix_cached(3)
+
+
+def test_llama_to_llada_is_the_llada_table_read_backwards():
+    from anyorder.models.hf import LLADA_TO_LLAMA, LLAMA_TO_LLADA, invert_rules
+
+    assert invert_rules(LLAMA_TO_LLADA) == LLADA_TO_LLAMA
+    assert LLAMA_TO_LLADA[0] == (r"^model\.embed_tokens\.weight$", "model.transformer.wte.weight")
+    assert (r"^model\.layers\.(\d+)\.mlp\.gate_proj\.", r"model.transformer.blocks.\1.ff_proj.") in LLAMA_TO_LLADA

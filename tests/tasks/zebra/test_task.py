@@ -140,3 +140,38 @@ def test_factored_entity_embedding_links_operands_to_answer_slots(path):
     assert Transformer(cfg)(x).shape == (2, x.shape[1], tok.vocab_size)
     with pytest.raises(ConfigError, match="structured"):
         build_task("zebra", {"train_path": path, "entity_embedding": "factored", "position_ids": "learned"})
+
+
+def test_mdm_and_arm_options_share_fields_checks_and_errors():
+    from anyorder.options import field_help
+    from anyorder.tasks.registry import task_options
+    from anyorder.tasks.zebra.task import ZebraARMOptions, ZebraMDMOptions
+
+    shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
+    for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment"}),
+                           ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
+        help_ = {f: comment for f, _, _, comment in field_help(cls)}
+        assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
+        opts = task_options(name, {"sizes": "3x3", "n_eval": 5})
+        assert (opts.sizes, opts.n_eval, opts.n_generate) == ("3x3", 5, 2000)
+        with pytest.raises(ConfigError):
+            task_options(name, {"sizes": "7x3"})  # the shared check
+        with pytest.raises(ConfigError, match=f"task_options of '{name}': unknown keys"):
+            task_options(name, {"nope": 1})
+    with pytest.raises(ConfigError, match="position_ids"):
+        task_options("zebra", {"position_ids": "x"})
+    with pytest.raises(ConfigError, match="max_len must be at least 16"):
+        task_options("zebra-arm", {"max_len": 8})
+    with pytest.raises(ConfigError, match="unknown keys \\['max_len'\\]"):
+        task_options("zebra", {"max_len": 600})  # an ARM-only field is not an MDM option
+
+
+def test_draw_picks_the_batch_puzzles_from_seed_step_rank(items):
+    from anyorder.tasks.zebra.task import draw
+
+    data = pack_items(items, 48, 4, 4)
+    arrays, rng = draw(data, 3, 5, 1, 6)
+    ref = np.random.default_rng([3, 5, 1])
+    idx = ref.integers(0, len(data), size=6)
+    assert set(arrays) == set(data.arrays) and all((arrays[k] == v[idx]).all() for k, v in data.arrays.items())
+    assert rng.random() == ref.random()  # the generator goes on from the draw (symmetries, answer orders)
