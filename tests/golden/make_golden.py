@@ -148,7 +148,7 @@ def toy_losses(preset: str) -> list[dict]:
                                   out_dir=tmp)
         run_dir = fit(cfg, progress=False)
         rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    drop = ("samples_per_s",)  # wall-clock
+    drop = ("samples_per_s", "elapsed_s")  # wall-clock
     return [{k: v for k, v in r.items() if k not in drop} for r in rows]
 
 
