@@ -40,3 +40,29 @@ def _large_vocab_log_probs(logits: torch.Tensor, mask: torch.Tensor) -> torch.Te
         return torch.log_softmax(logits.float().index_fill(2, mask, float("-inf")), dim=-1)
     log_probs.sub_(torch.log1p(-lp_mask.exp()))
     return log_probs.index_fill_(2, mask, float("-inf"))
+
+
+def takes_columns(model: Model) -> bool:
+    """Whether ``model`` can compute logits for a window of columns only: ``model(x, columns=(lo, hi))`` ->
+    (B, hi - lo, V) (``models.hf.HFDiffusionLM`` and ``decode.generate``'s model wrappers do; the head and the
+    softmax then run on the window, not on every position)."""
+    return bool(getattr(model, "takes_columns", False))
+
+
+def window_log_probs(model: Model, x: torch.Tensor, mask_id: int, lo: int, hi: int) -> torch.Tensor:
+    """log-probs (B, hi - lo, V) of columns lo:hi of ``x``, float32 with the [MASK] logit at -inf (equal, column for
+    column, to ``model_log_probs(model, x, mask_id)[:, lo:hi]``). The model is asked for the window only when it
+    ``takes_columns``; otherwise its (B, L, V) output is sliced. Large vocabularies mask [MASK] before the softmax
+    (no host sync, the exact form)."""
+    logits = model(x, columns=(lo, hi)) if takes_columns(model) else model(x)
+    width = hi - lo if takes_columns(model) else x.shape[1]
+    if logits.dim() != 3 or logits.shape[:2] != (x.shape[0], width) or not 0 <= mask_id < logits.shape[2]:
+        raise InputError(f"model returned logits of shape {tuple(logits.shape)} for tokens {tuple(x.shape)} "
+                         f"(columns {lo}:{hi}); expected (B, {width}, V) with V > mask_id={mask_id}")
+    if not takes_columns(model):
+        logits = logits[:, lo:hi]
+    mask = torch.tensor([mask_id], device=logits.device)
+    if logits.shape[2] > VALUE_MAJOR_MAX_VOCAB:
+        return torch.log_softmax(logits.float().index_fill(2, mask, float("-inf")), dim=-1)
+    logits = logits.float().permute(2, 0, 1).index_fill(0, mask, float("-inf"))
+    return torch.log_softmax(logits, dim=0).permute(1, 2, 0)

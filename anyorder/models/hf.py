@@ -243,7 +243,12 @@ class HFDiffusionLM(nn.Module):
     def input_device(self) -> torch.device:
         return self.net.get_input_embeddings().weight.device
 
-    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    takes_columns = True  # forward(..., columns=(lo, hi)): logits of those columns only (decode.logprobs)
+
+    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                columns: tuple[int, int] | None = None) -> torch.Tensor:
+        """(B, L) tokens -> (B, L, V) float32 logits; with ``columns=(lo, hi)`` only (B, hi - lo, V), the head
+        applied to those positions only (transformers' ``logits_to_keep``; masked LMs compute all, then slice)."""
         kwargs: dict[str, Any] = {}
         tokens = tokens.to(self.input_device)
         if attention_mask is not None:
@@ -251,8 +256,16 @@ class HFDiffusionLM(nn.Module):
             kwargs["attention_mask"] = attention_mask
             if self.family in ("llada", "dream"):  # positions of real tokens only (left padding does not shift them)
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        logits = self.net(input_ids=tokens, **kwargs).logits
-        return self._finish(logits, attention_mask)
+        lo, hi = (0, tokens.shape[1]) if columns is None else (int(columns[0]), int(columns[1]))
+        if not 0 <= lo < hi <= tokens.shape[1]:
+            raise ConfigError(f"columns {columns} outside a canvas of {tokens.shape[1]} positions")
+        keep_lo = lo - 1 if self.shift and lo > 0 else lo  # Dream: column i reads the output at i - 1
+        if columns is not None and self.family in ("llada", "dream"):
+            kwargs["logits_to_keep"] = torch.arange(keep_lo, hi, device=tokens.device)
+            logits = self.net(input_ids=tokens, **kwargs).logits
+        else:
+            logits = self.net(input_ids=tokens, **kwargs).logits[:, keep_lo:hi]
+        return self._finish(logits, attention_mask, keep_lo, lo)
 
     def prefix_cached(self, prefix_length: int, attention_mask: torch.Tensor | None = None):
         """A callable ``tokens (B, L) -> logits (B, L, V)`` that reuses the keys/values of the first
@@ -264,7 +277,8 @@ class HFDiffusionLM(nn.Module):
             raise ConfigError(f"prefix_cache needs a llada or dream model, not {self.family}")
         state: dict[str, Any] = {}
 
-        def call(tokens: torch.Tensor) -> torch.Tensor:
+        def call(tokens: torch.Tensor, columns: tuple[int, int] | None = None) -> torch.Tensor:
+            lo, hi = (0, tokens.shape[1]) if columns is None else columns
             tokens = tokens.to(self.input_device)
             mask = None if attention_mask is None else attention_mask.to(tokens.device, torch.long)
             positions = (torch.arange(tokens.shape[1], device=tokens.device)[None].expand(tokens.shape[0], -1)
@@ -275,28 +289,42 @@ class HFDiffusionLM(nn.Module):
                 cache.crop(prefix_length - tokens.shape[1])
                 first = self._finish(out.logits, mask)
                 state.update(cache=cache, head=first[:, prefix_length:prefix_length + 1])
-                return first
+                return first[:, lo:hi]
             rest = tokens[:, prefix_length:]
+            kwargs: dict[str, Any] = {}
+            shift = int(self.shift)
+            windowed = columns is not None and lo >= prefix_length + shift  # the head on the window only
+            if windowed:
+                kwargs["logits_to_keep"] = torch.arange(lo - prefix_length - shift, hi - prefix_length - shift,
+                                                        device=tokens.device)
             out = self.net(input_ids=rest, attention_mask=mask, position_ids=positions[:, prefix_length:],
-                           cache=state["cache"], use_cache=True)
+                           cache=state["cache"], use_cache=True, **kwargs)
             state["cache"].crop(-rest.shape[1])
             logits = out.logits.float()
+            if windowed:
+                return logits
             if self.shift:  # the output just before the suffix comes from the (stale) first forward
                 logits = torch.cat([state["head"], logits[:, :-1]], dim=1)
+            if lo >= prefix_length:
+                return logits[:, lo - prefix_length:hi - prefix_length]
             full = logits.new_zeros(tokens.shape[0], tokens.shape[1], logits.shape[2])
             full[:, prefix_length:] = logits
-            return full
+            return full[:, lo:hi]
 
+        call.takes_columns = True
         return call
 
-    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None, keep_lo: int = 0,
+                lo: int = 0) -> torch.Tensor:
+        """float32 logits of columns lo: from the net's outputs at columns keep_lo: (Dream: shifted by one)."""
         if self.shift:  # position i gets the output of i - 1; a row's first real token keeps its own
             shifted = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
             if attention_mask is not None:
                 real = attention_mask.bool()
                 first = real & ~torch.cat([torch.zeros_like(real[:, :1]), real[:, :-1]], dim=1)
+                first = first[:, keep_lo:keep_lo + logits.shape[1]]
                 shifted = torch.where(first[..., None], logits, shifted)
-            logits = shifted
+            logits = shifted[:, lo - keep_lo:]
         return logits.float()
 
 

@@ -185,3 +185,36 @@ def test_prefix_cache_is_refused_for_masked_lms(tiny):
     model, _, _ = load_pretrained(tiny["masked_lm"])
     with pytest.raises(ConfigError, match="llada or dream"):
         model.prefix_cached(3)
+
+
+@pytest.mark.parametrize("family", ["llada", "dream", "masked_lm"])
+def test_columns_window_equals_the_full_forward_sliced(tiny, family):
+    """forward(columns=(lo, hi)) is the full forward's columns lo:hi (Dream: shifted, a row's first real token
+    keeps its own output), with and without left padding; bad windows raise."""
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(300, (2, 10), seed=4)
+    mask = torch.ones_like(x, dtype=torch.bool)
+    mask[1, :3] = False  # row 1 left-padded: its first real token is column 3
+    with torch.no_grad():
+        for attention in (None, mask):
+            full = model(x, attention_mask=attention)
+            for lo, hi in ((0, 4), (3, 7), (4, 10), (9, 10)):
+                part = model(x, attention_mask=attention, columns=(lo, hi))
+                assert part.shape == (2, hi - lo, full.shape[2])
+                torch.testing.assert_close(part, full[:, lo:hi], atol=1e-5, rtol=1e-4)
+    with pytest.raises(ConfigError, match="columns"):
+        model(x, columns=(5, 5))
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_prefix_cache_with_a_columns_window_equals_its_full_output_sliced(tiny, family):
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(1000, (2, 14), seed=3)
+    with torch.no_grad():
+        a, b = model.prefix_cached(6), model.prefix_cached(6)
+        first_a, first_b = a(x), b(x, columns=(6, 10))
+        second_a, second_b = a(x), b(x, columns=(7, 10))  # the head only at columns 7..9
+        third_b = b(x, columns=(4, 9))  # reaching into the prefix: zeros there
+    torch.testing.assert_close(first_b, first_a[:, 6:10])
+    torch.testing.assert_close(second_b, second_a[:, 7:10], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(third_b, second_a[:, 4:9], atol=1e-5, rtol=1e-4)
