@@ -30,10 +30,11 @@ from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
 from anyorder.io import check_new_path, output_lock
+from anyorder.models.files import read_json_object, read_safetensors
 from anyorder.models.registry import model_kind
 from anyorder.tokenizers.base import Tokenizer
 from anyorder.tokenizers.registry import load_tokenizer
@@ -255,13 +256,8 @@ def newest_verifying(root: Path) -> tuple[Path, list[str]]:
 def read_config(ckpt: Path) -> dict[str, Any]:
     """Parse and check config.json, then verify the sha256 of every file it lists."""
     file = ckpt / "config.json"
-    if not file.is_file():
-        raise CheckpointError(f"{file}: missing (not a checkpoint directory?)")
-    try:
-        config = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{file}: invalid JSON ({e})") from e
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
+    config = read_json_object(file, "checkpoint directory")
+    if config.get("format") != FORMAT:
         raise CheckpointError(f"{file}: not an anyorder checkpoint (format={_get(config, 'format')!r})")
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{file}: unsupported format_version {config.get('format_version')!r}; "
@@ -290,13 +286,7 @@ def read_config(ckpt: Path) -> dict[str, Any]:
 
 def read_tensors(ckpt: Path, name: str, device: str = "cpu") -> dict[str, torch.Tensor]:
     """Load one safetensors file of a checkpoint; parse errors raise CheckpointError naming it."""
-    file = ckpt / name
-    if not file.is_file():
-        raise CheckpointError(f"{file}: missing")
-    try:
-        return load_file(str(file), device=str(device))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{file}: cannot parse safetensors ({e})") from e
+    return read_safetensors(ckpt / name, device)
 
 
 def _inside(ckpt: Path, name: str, file: Path) -> Path:
@@ -418,10 +408,11 @@ def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
     directory (LLaDA, Dream, any masked LM; ``models.hf``) loads as model kind "hf"; ``hf_options`` are
     ``HFConfig`` fields (dtype, device_map, family, mask_id, attn_implementation).
     """
-    from anyorder.models.hf import is_hf_checkpoint
+    from anyorder.models.hf import hf_checkpoint_config
 
-    if is_hf_checkpoint(path):
-        return _load_hf(Path(path), device, hf_options)
+    hf_config = hf_checkpoint_config(path)  # read once, passed on
+    if hf_config is not None:
+        return _load_hf(Path(path), device, hf_options, hf_config)
     if hf_options:
         raise CheckpointError(f"{path}: options {sorted(hf_options)} apply to Hugging Face model directories only")
     ckpt = resolve(path)
@@ -437,10 +428,10 @@ def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
     return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
 
 
-def _load_hf(path: Path, device: str, hf_options: dict[str, Any]) -> Loaded:
+def _load_hf(path: Path, device: str, hf_options: dict[str, Any], raw: dict[str, Any]) -> Loaded:
     from anyorder.models.hf import load_pretrained
 
-    model, tokenizer, hf_config = load_pretrained(path, **hf_options)
+    model, tokenizer, hf_config = load_pretrained(path, raw_config=raw, **hf_options)
     if hf_config.device_map is None:
         model = model.to(device)
     config = {"model_kind": "hf", "model": hf_config.to_dict(), "tokenizer": {"kind": "hf"},
