@@ -96,15 +96,27 @@ def unmask_step(log_probs: torch.Tensor, x: torch.Tensor, is_masked: torch.Tenso
     k = BUDGETS[plan.budget](n_cand, local_step, local_n, BudgetContext(plan, sorted_scores, u, cand))
     k = n_cand if local_step == local_n - 1 else torch.minimum(k.clamp(min=0), n_cand)
     sel = cand & (rank < k[:, None])
-    window = slice(offset, offset + log_probs.shape[1])
-    if plan.value == "argmax" and log_probs.shape[2] > VALUE_MAJOR_MAX_VOCAB:  # contiguous rows: dense, no sync
-        x = x.clone()
-        x[:, window] = torch.where(sel[:, window], VALUES["argmax"](log_probs, None, plan), x[:, window])
-    else:
-        u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])[sel] if plan.value != "argmax" else None
-        x = x.masked_scatter(sel, VALUES[plan.value](log_probs[sel[:, window]], u_value, plan))
+    x = write_values(x, log_probs, sel, offset, step, plan, seeds)
     order = torch.where(sel, step, order)
     return x, order, TraceStep(step, k, sel, torch.where(sel, x, -1), scores)
+
+
+def write_values(x: torch.Tensor, log_probs: torch.Tensor, sel: torch.Tensor, offset: int, step: int, plan,
+                 seeds: torch.Tensor, dense: bool | None = None) -> torch.Tensor:
+    """x with the value rule's tokens at ``sel`` (B, L); log_probs (B, W, V) cover columns offset:offset + W.
+    ``dense`` (default: argmax values of a large vocabulary on an accelerator) takes the argmax of every window
+    column and keeps the selected ones, which needs no host sync; otherwise only the selected rows are gathered
+    (a sync for their count, free on CPU, where the gather of the k revealed rows is far cheaper than an argmax
+    over all of W)."""
+    window = slice(offset, offset + log_probs.shape[1])
+    if dense is None:
+        dense = log_probs.shape[2] > VALUE_MAJOR_MAX_VOCAB and log_probs.device.type != "cpu"
+    if dense and plan.value == "argmax":
+        x = x.clone()
+        x[:, window] = torch.where(sel[:, window], VALUES["argmax"](log_probs, None, plan), x[:, window])
+        return x
+    u_value = rng.uniform(seeds, step, rng.VALUE, x.shape[1])[sel] if plan.value != "argmax" else None
+    return x.masked_scatter(sel, VALUES[plan.value](log_probs[sel[:, window]], u_value, plan))
 
 
 def needs_reveal_uniforms(plan) -> bool:

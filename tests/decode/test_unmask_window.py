@@ -7,7 +7,7 @@ from anyorder.decode import Plan, decode
 from anyorder.decode.generate import _model_call, generate
 from anyorder.decode.logprobs import VALUE_MAJOR_MAX_VOCAB, model_log_probs, window_log_probs
 from anyorder.decode.score import SCORES
-from anyorder.decode.unmask import free_columns, step_columns
+from anyorder.decode.unmask import free_columns, step_columns, write_values
 from anyorder.errors import InputError
 
 from decode_fakes import RowwiseModel
@@ -85,9 +85,8 @@ def test_windowed_decoding_equals_whole_canvas_decoding(vocab, plan):
         assert torch.isinf(step.scores[:, :lo]).all() and torch.isinf(step.scores[:, hi:]).all()
 
 
-def test_dense_argmax_values_on_large_vocabularies_are_each_columns_argmax():
-    """Large vocabularies take values by a dense argmax over the window (no gather): the revealed token of every
-    column is its argmax without [MASK], ties to the lowest id."""
+def test_argmax_values_on_large_vocabularies_are_each_columns_argmax():
+    """The revealed token of every column is its argmax without [MASK], ties to the lowest id."""
     vocab, mask = VALUE_MAJOR_MAX_VOCAB + 10, 3
     table = torch.randn(10, vocab, generator=torch.Generator().manual_seed(5))
     table[:, mask] = 100.0  # the [MASK] logit never wins
@@ -96,6 +95,24 @@ def test_dense_argmax_values_on_large_vocabularies_are_each_columns_argmax():
                  Plan(steps=4, budget="even", score="top_prob", block_length=5), mask)
     expected = table.index_fill(1, torch.tensor([mask]), float("-inf")).argmax(-1)
     assert res.tokens[:, 4].tolist() == [11, 11] and torch.equal(res.tokens, expected.expand(2, -1))
+    assert table[0, mask] == 100.0  # a model that does not take columns keeps its tensor (no in-place fill)
+
+
+@pytest.mark.parametrize("value", ["argmax", "sample"])
+def test_dense_and_gathered_values_agree(value):
+    """``write_values``: the sync-free dense argmax (accelerators) writes what the gather does."""
+    mask = 3
+    logits = torch.randn(3, 4, 9, generator=torch.Generator().manual_seed(6))
+    log_probs = torch.log_softmax(logits.index_fill(2, torch.tensor([mask]), float("-inf")), -1)
+    x = torch.full((3, 7), mask)
+    sel = torch.zeros(3, 7, dtype=torch.bool)
+    sel[0, 2], sel[1, 4], sel[1, 5], sel[2, 3] = True, True, True, True
+    plan = Plan(steps=4, value=value)
+    seeds = torch.tensor([1, 2, 3])
+    dense, gathered = (write_values(x, log_probs, sel, 2, 0, plan, seeds, dense=d) for d in (True, False))
+    assert torch.equal(dense, gathered) and torch.equal(dense == mask, ~sel)
+    if value == "argmax":
+        assert torch.equal(dense[:, 2:6][sel[:, 2:6]], log_probs.argmax(-1)[sel[:, 2:6]])
 
 
 def test_generate_asks_the_model_for_the_current_block_only():
@@ -129,3 +146,19 @@ def test_cfg_model_call_with_a_window_equals_the_full_call_sliced():
         fn = _model_call(inner, None, prompt, mask, 1.5)
         assert fn.takes_columns
         torch.testing.assert_close(fn(t, columns=(2, 7)), fn(t)[:, 2:7])
+
+
+def test_tiled_in_place_log_softmax_equals_log_softmax(monkeypatch):
+    """Owned large-vocabulary logits are normalised in place, a tile of positions at a time (tiles smaller than a
+    row's vocabulary, several rows per tile, and a ragged last tile)."""
+    from anyorder.decode import logprobs
+
+    vocab, mask = VALUE_MAJOR_MAX_VOCAB + 10, 2
+    logits = torch.randn(3, 5, vocab, generator=torch.Generator().manual_seed(7)) * 3
+    expected = torch.log_softmax(logits.index_fill(2, torch.tensor([mask]), float("-inf")), -1)
+    for tile in (1, 2 * vocab, 4 * vocab, 1 << 21):
+        monkeypatch.setattr(logprobs, "TILE", tile)
+        owned = logits.clone()
+        got = window_log_probs(Columns(lambda t: owned), torch.zeros(3, 5, dtype=torch.long), mask, 0, 5)
+        assert got.data_ptr() == owned.data_ptr()  # in place: no second (B, W, V) tensor
+        torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-6)
