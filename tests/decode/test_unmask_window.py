@@ -2,15 +2,18 @@
 (``unmask.step_columns``, ``logprobs.window_log_probs``): same outputs as on the whole canvas, less work."""
 import pytest
 import torch
+from decode_fakes import RowwiseModel
 
 from anyorder.decode import Plan, decode
 from anyorder.decode.generate import _model_call, generate
-from anyorder.decode.logprobs import VALUE_MAJOR_MAX_VOCAB, model_log_probs, window_log_probs
+from anyorder.decode.logprobs import (
+    VALUE_MAJOR_MAX_VOCAB,
+    model_log_probs,
+    window_log_probs,
+)
 from anyorder.decode.score import SCORES
 from anyorder.decode.unmask import free_columns, step_columns, write_values
 from anyorder.errors import InputError
-
-from decode_fakes import RowwiseModel
 
 
 class Columns:
@@ -159,6 +162,6 @@ def test_tiled_in_place_log_softmax_equals_log_softmax(monkeypatch):
     for tile in (1, 2 * vocab, 4 * vocab, 1 << 21):
         monkeypatch.setattr(logprobs, "TILE", tile)
         owned = logits.clone()
-        got = window_log_probs(Columns(lambda t: owned), torch.zeros(3, 5, dtype=torch.long), mask, 0, 5)
+        got = window_log_probs(Columns(lambda t, o=owned: o), torch.zeros(3, 5, dtype=torch.long), mask, 0, 5)
         assert got.data_ptr() == owned.data_ptr()  # in place: no second (B, W, V) tensor
         torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-6)
