@@ -3,6 +3,7 @@
 - ``read_text(path)`` / ``decode_text(data, name)``: input files are read as bytes and decoded as UTF-8 (a byte
   order mark is accepted and dropped); undecodable bytes or unreadable paths raise ``InputError`` naming the file
   and the offset.
+- ``read_json_file(file, error, hint)``: a JSON file whose absence or bad content raises ``error`` naming it.
 - ``check_output_path(path, inputs)``: decided before any expensive work. The target must not be a directory or
   one of the inputs, and its directory must exist and accept a new file (checked by creating and removing one).
 - ``atomic_write(path, data)`` / ``atomic_path(path)``: written to a temporary file in the target directory,
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from anyorder.errors import InputError
 
@@ -57,6 +59,18 @@ def read_bytes(path: str | Path, what: str = "input") -> bytes:
 def read_text(path: str | Path, what: str = "input") -> str:
     """``read_bytes`` + ``decode_text``: the UTF-8 text of a user file (BOM accepted)."""
     return decode_text(read_bytes(path, what), str(path))
+
+
+def read_json_file(file: Path, error: type[Exception], hint: str) -> Any:
+    """The JSON value stored in ``file`` (config.json of a checkpoint or a model folder). A missing file raises
+    ``error("{file}: missing ({hint})")``; bytes that are not UTF-8 or text that is not JSON raise
+    ``error("{file}: invalid JSON (...)")``."""
+    if not file.is_file():
+        raise error(f"{file}: missing ({hint})")
+    try:
+        return json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{file}: invalid JSON ({e})") from e
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

@@ -205,16 +205,19 @@ def _type_name(tp: Any) -> str:
 
 
 def field_help(cls: type) -> list[tuple[str, str, Any, str]]:
-    """(name, type, default, comment) of every field of an options dataclass, comments read from its source."""
+    """(name, type, default, comment) of every field of an options dataclass, comments read from its source
+    (and its dataclass bases' sources, so inherited fields keep their comments; a subclass's comment wins)."""
     comments = {}
-    try:
-        for line in inspect.getsource(cls).splitlines():
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        for line in source.splitlines():
             head, _, comment = line.partition("#")
             name = head.strip().split(":")[0].strip()
             if comment and name.isidentifier():
                 comments[name] = comment.strip()
-    except (OSError, TypeError):
-        pass
     hints = _hints(cls)
     out = []
     for f in dataclasses.fields(cls):

@@ -7,6 +7,8 @@
 #                with top_prob_margin on the shipped test + hard splits; the better one is exported.
 #   sudoku-arm-solver, sudoku-arm-fixed   fine-tunes of the shipped ARMs (Shah et al. triples).
 #   zebra-mdm    from scratch, the paper's sizes (3-6 x 3-6), 6 x 256, on puzzles generated here first.
+#   L&O Table 1  the paper's setting (--config paper: 19M RoPE, L = 300 padded to 512, batch 256), LO_STEPS
+#                steps per row (paper 2,000; default 600 to fit the budget), five rows one after another.
 # Every job uses max_seconds (trainer: the cosine schedule decays over the budget, then a checkpoint is saved).
 #
 # Usage (repository root):
@@ -29,9 +31,10 @@ SUDOKU_DATA=${SUDOKU_DATA:-.gpu/sudoku_train.npz}
 ZDATA=$RUNS/zebra_data
 if [ "$SMOKE" = 1 ]; then
   DEVICE=cpu MP=no N_ZEBRA=${N_ZEBRA:-200} N_EVAL=${N_EVAL:-8} ZSIZE="model.n_layers=2 model.d_model=64 model.n_heads=2"
-  SMALL="batch_size=16"
+  SMALL="batch_size=16" LO="--config cpu --steps-train ${LO_STEPS:-20} --n-samples 20"
 else
   DEVICE=cuda MP=bf16 N_ZEBRA=${N_ZEBRA:-60000} N_EVAL=${N_EVAL:-1000} ZSIZE="model.d_model=256 model.n_heads=8" SMALL=""
+  LO="--config paper --steps-train ${LO_STEPS:-500} --n-samples 300"
 fi
 mkdir -p "$RUNS" "$EXP" "$LOGS" "$OUT"
 T0=$(date +%s)
@@ -70,6 +73,17 @@ for order in solver fixed; do
     task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=1e-3 optim.warmup_steps=100 \
     optim.min_lr_ratio=0.0 $SMALL &
 done
+lo_rows() {  # one row at a time, each its own report folder, none started within LO_MARGIN s of the deadline
+  for pq in ${LO_PAIRS:-25:275 30:270 40:260 50:250 100:200}; do
+    [ $(($(date +%s) + ${LO_MARGIN:-60})) -lt "$DEADLINE" ] || { log "L&O: no time left for $pq"; break; }
+    log "start L&O Table 1 row $pq ($LO)"
+    timeout -s INT $((DEADLINE - $(date +%s) + 60)) $PY -m anyorder reproduce lo-table1 $LO --pairs $pq \
+      --device $DEVICE --runs-dir $RUNS/lo --out $RUNS/lo_table1/row-${pq%%:*} >> "$LOGS/lo_table1.log" 2>&1
+    log "end L&O row $pq: exit $?"
+  done
+}
+[ "$SMOKE" = 1 ] && LO_PAIRS=${LO_PAIRS:-25:275} LO_MARGIN=${LO_MARGIN:-10}
+lo_rows &
 wait $ZGEN; log "zebra data: $(tail -n 1 "$LOGS/data_zebra.log")"
 train zebra-mdm zebra-mdm-gpu $ZSIZE task_options.train_path="$ZDATA/train.jsonl" task_options.n_eval=100 $SMALL &
 wait
@@ -112,7 +126,7 @@ done
 for r in sudoku-mdm-ft sudoku-mdm-puma sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
   cp $RUNS/$r/metrics.jsonl "$LOGS/$r.metrics.jsonl" 2>/dev/null
 done
-cp -r $RUNS/zebra_report "$LOGS/" 2>/dev/null
+cp -r $RUNS/zebra_report $RUNS/lo_table1 "$LOGS/" 2>/dev/null
 tar czf "$OUT/logs.tar.gz" -C "$RUNS" logs
 left=$((60 * 1024 * 1024 - $(stat -c %s "$OUT/logs.tar.gz")))
 for m in sudoku-mdm zebra-mdm sudoku-arm-solver sudoku-arm-fixed; do

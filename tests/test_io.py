@@ -94,3 +94,20 @@ def test_output_lock_excludes_a_second_writer(tmp_path):
         assert errors and "being written by another anyorder process" in errors[0]
     with io.output_lock(target):  # released: free again
         pass
+
+
+def test_read_json_file_names_the_file_and_raises_the_given_error(tmp_path):
+    from anyorder.errors import CheckpointError
+    from anyorder.io import read_json_file
+
+    file = tmp_path / "config.json"
+    with pytest.raises(CheckpointError, match=r"config.json: missing \(no checkpoint\?\)"):
+        read_json_file(file, CheckpointError, "no checkpoint?")
+    file.write_bytes(b"\xff{}")
+    with pytest.raises(CheckpointError, match="config.json: invalid JSON"):
+        read_json_file(file, CheckpointError, "x")
+    file.write_text("{not json")
+    with pytest.raises(InputError, match="config.json: invalid JSON"):
+        read_json_file(file, InputError, "x")
+    file.write_text('{"a": [1, 2]}')
+    assert read_json_file(file, CheckpointError, "x") == {"a": [1, 2]}

@@ -42,6 +42,7 @@ from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.parse import parse_puzzle
 from anyorder.tasks.sudoku.solver import count_solutions
 from anyorder.train.checkpoint import load, read_config, resolve
+from anyorder.train.config import is_mdm_checkpoint
 
 DATASET_SUFFIXES = (".npz", ".npy", ".csv")  # --file formats that carry solutions (tasks.sudoku.formats)
 DEMO_N = 50  # puzzles in `anyorder demo`: ~1.5 s CPU per puzzle and strategy (6 x 256 model, 50 steps) -> ~80 s on 2 cores
@@ -92,10 +93,10 @@ class ARMSolver:
 
 def load_model(checkpoint, device, allow_arm: bool = False):
     """The Sudoku MDM (``experiments.sudoku.evaluate.SudokuModel``), or with ``allow_arm`` an ``ARMSolver`` when the checkpoint's
-    objective is "ar"; tests replace this to inject a fake model."""
+    is not an MDM (``train.config.is_mdm_checkpoint``: objective "ar"); tests replace this to inject a fake model."""
     if allow_arm and checkpoint is not None and Path(checkpoint).exists():
         config = read_config(resolve(checkpoint))
-        if config.get("objective") == "ar":
+        if not is_mdm_checkpoint(config):
             if config["task"].get("name") != "sudoku-arm":
                 raise CheckpointError(f"{checkpoint}: ARM task {config['task'].get('name')!r} is not sudoku-arm")
             return ARMSolver(load(checkpoint, device=device).model, str(checkpoint))

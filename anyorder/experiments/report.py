@@ -1,14 +1,19 @@
-"""Writing experiment results: a markdown table (with title and notes) and the same rows as CSV.
+"""Writing experiment results: a markdown table (with title and notes) and the same rows as CSV, and the pieces
+every report shares.
 
 ``write_table(rows, path_md, path_csv, title, notes)``: rows are dicts sharing keys (the first row's key order
 gives the columns; keys first seen in later rows are appended). Floats are written with ``float_format``.
+``write_report`` writes OUT/STEM.md, .csv and (with ``plot``) .png in one call; ``figure`` is the matplotlib
+scaffolding of the plots (Agg backend, layout, save, close); ``smoke_title``, ``reproduce_command`` and
+``command_note`` build the title and the first note ("Command: `anyorder reproduce ...`; facts, N min wall.").
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from anyorder.io import atomic_write
 
@@ -60,3 +65,56 @@ def write_table(rows: Sequence[dict[str, Any]], path_md: str | Path, path_csv: s
         writer.writerows(rows)
         atomic_write(path_csv, buffer.getvalue())
     return text
+
+
+def write_report(rows: Sequence[dict[str, Any]], out: str | Path, stem: str, title: str,
+                 notes: str | Sequence[str] = "", plot: Callable[[Any, Path, str], None] | None = None,
+                 float_format: str = "{:.4g}") -> str:
+    """``write_table`` to OUT/STEM.md and OUT/STEM.csv, then ``plot(rows, OUT/STEM.png, title)`` when given;
+    returns the markdown text."""
+    out = Path(out)
+    text = write_table(rows, out / f"{stem}.md", out / f"{stem}.csv", title=title, notes=notes,
+                       float_format=float_format)
+    if plot is not None:
+        plot(rows, out / f"{stem}.png", title)
+    return text
+
+
+@contextlib.contextmanager
+def figure(path: str | Path, dpi: int = 120, **subplots: Any) -> Iterator[tuple[Any, Any]]:
+    """``with figure(path, figsize=(w, h)) as (fig, axes):`` -- ``plt.subplots(**subplots)`` on the Agg backend
+    (files only, never a window); when the block ends without error the figure is laid out (``tight_layout``)
+    and saved to ``path`` at ``dpi``; it is closed either way."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(**subplots)
+    try:
+        yield fig, axes
+        fig.tight_layout()
+        fig.savefig(path, dpi=dpi)
+    finally:
+        plt.close(fig)
+
+
+def smoke_title(title: str, smoke: bool, what: str) -> str:
+    """``title`` marked "(SMOKE RUN: what)" for a smoke run, so a quick check is never read as a result."""
+    return f"{title} (SMOKE RUN: {what})" if smoke else title
+
+
+def reproduce_command(experiment: str, flags: Sequence[tuple[str, Any]]) -> str:
+    """``anyorder reproduce EXPERIMENT --flag value ...`` in the order given: a flag whose value is None or False
+    is left out, True writes the bare flag."""
+    words = ["anyorder", "reproduce", experiment]
+    for flag, value in flags:
+        if value is None or value is False:
+            continue
+        words += [flag] if value is True else [flag, str(value)]
+    return " ".join(words)
+
+
+def command_note(command: str, facts: Sequence[str], seconds: float) -> str:
+    """The first note of a report: "Command: `command`; fact, fact, M.M min wall." (``seconds`` of wall time)."""
+    return f"Command: `{command}`; " + ", ".join([*facts, f"{seconds / 60:.1f} min wall"]) + "."

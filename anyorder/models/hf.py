@@ -29,7 +29,7 @@ from torch import nn
 
 from anyorder import options
 from anyorder.errors import CheckpointError, ConfigError
-from anyorder.models.files import read_json_object
+from anyorder.io import read_json_file
 
 FAMILIES = ("auto", "llada", "dream", "masked_lm")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -89,7 +89,11 @@ class HFConfig:
 
 def read_hf_config(path: str | Path) -> dict[str, Any]:
     """config.json of a Hugging Face checkpoint directory (CheckpointError naming the file otherwise)."""
-    return read_json_object(Path(path) / "config.json", "Hugging Face checkpoint directory")
+    file = Path(path) / "config.json"
+    config = read_json_file(file, CheckpointError, "not a Hugging Face checkpoint directory?")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{file}: expected a JSON object")
+    return config
 
 
 def hf_checkpoint_config(path: str | Path) -> dict[str, Any] | None:
@@ -97,7 +101,7 @@ def hf_checkpoint_config(path: str | Path) -> dict[str, Any] | None:
     checkpoint's), else None; read once so the caller can pass it on (``load_pretrained(raw_config=...)``)."""
     try:
         config = read_hf_config(path)
-    except CheckpointError:
+    except (CheckpointError, OSError):
         return None
     if "format" in config or not ("model_type" in config or "architectures" in config):
         return None
@@ -227,20 +231,19 @@ def llada_to_llama(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return rename_state(state, LLADA_TO_LLAMA)
 
 
-LLAMA_TO_LLADA: tuple[tuple[str, str], ...] = (
-    (r"^model\.embed_tokens\.weight$", "model.transformer.wte.weight"),
-    (r"^model\.norm\.weight$", "model.transformer.ln_f.weight"),
-    (r"^lm_head\.weight$", "model.transformer.ff_out.weight"),
-    (r"^model\.layers\.(\d+)\.self_attn\.q_proj\.", r"model.transformer.blocks.\1.q_proj."),
-    (r"^model\.layers\.(\d+)\.self_attn\.k_proj\.", r"model.transformer.blocks.\1.k_proj."),
-    (r"^model\.layers\.(\d+)\.self_attn\.v_proj\.", r"model.transformer.blocks.\1.v_proj."),
-    (r"^model\.layers\.(\d+)\.self_attn\.o_proj\.", r"model.transformer.blocks.\1.attn_out."),
-    (r"^model\.layers\.(\d+)\.mlp\.gate_proj\.", r"model.transformer.blocks.\1.ff_proj."),
-    (r"^model\.layers\.(\d+)\.mlp\.up_proj\.", r"model.transformer.blocks.\1.up_proj."),
-    (r"^model\.layers\.(\d+)\.mlp\.down_proj\.", r"model.transformer.blocks.\1.ff_out."),
-    (r"^model\.layers\.(\d+)\.input_layernorm\.", r"model.transformer.blocks.\1.attn_norm."),
-    (r"^model\.layers\.(\d+)\.post_attention_layernorm\.", r"model.transformer.blocks.\1.ff_norm."),
-)
+def invert_rules(rules: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The (regex, replacement) rules that undo ``rules``, for rules of the form used here: anchored at "^",
+    literal names with escaped dots, ``(\\d+)`` groups written back as ``\\1``, "$" kept when a rule has one."""
+    out = []
+    for pattern, repl in rules:
+        end = "$" if pattern.endswith("$") else ""
+        source = "^" + re.escape(repl).replace(re.escape(r"\1"), r"(\d+)") + end
+        target = pattern.removeprefix("^").removesuffix("$").replace(r"(\d+)", r"\1").replace("\\.", ".")
+        out.append((source, target))
+    return tuple(out)
+
+
+LLAMA_TO_LLADA: tuple[tuple[str, str], ...] = invert_rules(LLADA_TO_LLAMA)  # the same table, read backwards
 
 
 def llama_to_llada(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -43,6 +43,12 @@ class ModelConfig:
     causal: bool = False  # False: bidirectional MDM; True: ARM / pi-learner
     positions: str = "learned"  # "learned" absolute table | "rope" rotary | "none"
     position_tables: tuple[tuple[int, ...], ...] = ()  # extra per-position ids (row, col, box...), each len max_len
+    # factored token embeddings (both optional, each tuple of length vocab_size, -1 = nothing added):
+    # token_tables[k][v] = a row of position table k that token v's embedding also gets (Zebra: the operand
+    # "cA=V" gets attribute A's row, so clue and answer slot share it); token_aliases[v] = another token whose
+    # embedding token v also gets (Zebra: "cA=V" gets "vV"). Inputs stay token ids; the model stays tokens -> logits.
+    token_tables: tuple[tuple[int, ...], ...] = ()
+    token_aliases: tuple[int, ...] = ()
     dropout: float = 0.0  # dropout on embeddings, attention probabilities and residual branches
     bias: bool = True  # biases in linear layers and LayerNorm
     tie_embeddings: bool = False  # LM head shares the token-embedding matrix
@@ -57,8 +63,9 @@ class ModelConfig:
         return {name: value}
 
     def __post_init__(self) -> None:
-        tables = tuple(tuple(int(v) for v in t) for t in self.position_tables)
-        object.__setattr__(self, "position_tables", tables)
+        for name in ("position_tables", "token_tables"):
+            object.__setattr__(self, name, tuple(tuple(int(v) for v in t) for t in getattr(self, name)))
+        object.__setattr__(self, "token_aliases", tuple(int(v) for v in self.token_aliases))
         if self.d_mlp is None:
             object.__setattr__(self, "d_mlp", 4 * self.d_model)
         self._validate()
@@ -82,11 +89,26 @@ class ModelConfig:
                 raise ConfigError(f"position_tables[{k}] has length {len(table)}, expected max_len={self.max_len}")
             if min(table) < 0:
                 raise ConfigError(f"position_tables[{k}] has negative ids")
+        self._validate_token_factors()
+
+    def _validate_token_factors(self) -> None:
+        if len(self.token_tables) > len(self.position_tables):
+            raise ConfigError(f"{len(self.token_tables)} token_tables for {len(self.position_tables)} position_tables")
+        for k, table in enumerate(self.token_tables):
+            rows = max(self.position_tables[k]) + 1
+            if len(table) != self.vocab_size or not all(-1 <= v < rows for v in table):
+                raise ConfigError(f"token_tables[{k}] needs vocab_size={self.vocab_size} ids in [-1, {rows}), got "
+                                  f"{len(table)} ids in [{min(table, default=0)}, {max(table, default=0)}]")
+        a = self.token_aliases
+        if a and (len(a) != self.vocab_size or not all(-1 <= v < self.vocab_size for v in a)):
+            raise ConfigError(f"token_aliases needs vocab_size={self.vocab_size} ids in [-1, {self.vocab_size})")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (tuples become lists)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["position_tables"] = [list(t) for t in self.position_tables]
+        d["token_tables"] = [list(t) for t in self.token_tables]
+        d["token_aliases"] = list(self.token_aliases)
         return d
 
     @classmethod
@@ -98,6 +120,8 @@ class ModelConfig:
             raise ConfigError(f"unknown ModelConfig fields {unknown}; valid: {valid}")
         d = dict(d)
         d["position_tables"] = tuple(tuple(t) for t in d.get("position_tables", ()))
+        d["token_tables"] = tuple(tuple(t) for t in d.get("token_tables", ()))
+        d["token_aliases"] = tuple(d.get("token_aliases", ()))
         return cls(**d)
 
 
@@ -195,6 +219,10 @@ class Transformer(nn.Module):
         self.table_embs = nn.ModuleList(nn.Embedding(max(t) + 1, cfg.d_model) for t in cfg.position_tables)
         for k, table in enumerate(cfg.position_tables):
             self.register_buffer(f"table_ids_{k}", torch.tensor(table, dtype=torch.long), persistent=False)
+        for k, table in enumerate(cfg.token_tables):
+            self.register_buffer(f"token_table_{k}", torch.tensor(table, dtype=torch.long), persistent=False)
+        if cfg.token_aliases:
+            self.register_buffer("token_alias", torch.tensor(cfg.token_aliases, dtype=torch.long), persistent=False)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = make_norm(cfg)
@@ -230,7 +258,7 @@ class Transformer(nn.Module):
         """tokens: (B, L) int64 in [0, vocab_size) -> logits (B, L, vocab_size) float."""
         self._check(tokens)
         length = tokens.shape[1]
-        x = self.tok_emb(tokens)
+        x = self._embed_tokens(tokens)
         if self.pos_emb is not None:
             x = x + self.pos_emb.weight[:length]
         for k, emb in enumerate(self.table_embs):
@@ -243,6 +271,17 @@ class Transformer(nn.Module):
         for block in self.blocks:
             x = block(x, rope)
         return self.head(self.norm(x))
+
+
+    def _embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, L) ids -> (B, L, d_model): token embedding plus its factors (ModelConfig.token_tables/aliases)."""
+        x = self.tok_emb(tokens)
+        factors = [(self.tok_emb, self.token_alias)] if self.cfg.token_aliases else []
+        factors += [(self.table_embs[k], getattr(self, f"token_table_{k}")) for k in range(len(self.cfg.token_tables))]
+        for emb, table in factors:
+            ids = table[tokens]
+            x = x + emb(ids.clamp(min=0)) * (ids >= 0).unsqueeze(-1).to(x.dtype)
+        return x
 
 
 def _embedding_names(model: Transformer) -> set[str]:

@@ -30,11 +30,10 @@ from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
-from anyorder.io import check_new_path, output_lock
-from anyorder.models.files import read_json_object, read_safetensors
+from anyorder.io import check_new_path, output_lock, read_json_file
 from anyorder.models.registry import model_kind
 from anyorder.tokenizers.base import Tokenizer
 from anyorder.tokenizers.registry import load_tokenizer
@@ -256,8 +255,8 @@ def newest_verifying(root: Path) -> tuple[Path, list[str]]:
 def read_config(ckpt: Path) -> dict[str, Any]:
     """Parse and check config.json, then verify the sha256 of every file it lists."""
     file = ckpt / "config.json"
-    config = read_json_object(file, "checkpoint directory")
-    if config.get("format") != FORMAT:
+    config = read_json_file(file, CheckpointError, "not a checkpoint directory?")
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{file}: not an anyorder checkpoint (format={_get(config, 'format')!r})")
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{file}: unsupported format_version {config.get('format_version')!r}; "
@@ -286,7 +285,13 @@ def read_config(ckpt: Path) -> dict[str, Any]:
 
 def read_tensors(ckpt: Path, name: str, device: str = "cpu") -> dict[str, torch.Tensor]:
     """Load one safetensors file of a checkpoint; parse errors raise CheckpointError naming it."""
-    return read_safetensors(ckpt / name, device)
+    file = ckpt / name
+    if not file.is_file():
+        raise CheckpointError(f"{file}: missing")
+    try:
+        return load_file(str(file), device=str(device))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{file}: cannot parse safetensors ({e})") from e
 
 
 def _inside(ckpt: Path, name: str, file: Path) -> Path:

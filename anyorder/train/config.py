@@ -29,12 +29,12 @@ __all__ = ["OptimConfig", "TrainConfig", "resolve_model", "apply_overrides", "fr
 
 OBJECTIVE_NAMES = ("mdm", "ar", "puma")  # puma: MDM trained on planner-visited states
 MASKED_OBJECTIVES = ("mdm", "puma")  # objectives whose checkpoints are MDMs (decoded by the MDM decoders)
+MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
 def is_mdm_checkpoint(config: dict) -> bool:
     """True when a checkpoint's config.json describes an MDM (objective "mdm" or "puma"; missing = "mdm")."""
     return config.get("objective", "mdm") in MASKED_OBJECTIVES
-MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
 @dataclass(frozen=True)

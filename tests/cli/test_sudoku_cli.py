@@ -222,3 +222,21 @@ def test_orderbeam_show_is_a_clear_error(fake, capsys):
     fake(oracle(digits(SOLUTION)))
     assert main(["solve", PUZZLE, "--decoder", "orderbeam", "--show"]) == 2
     assert "no step trace" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("objective, routed", [("mdm", "mdm"), ("puma", "mdm"), ("ar", "ARM task")])
+def test_load_model_routes_by_is_mdm_checkpoint(tmp_path, monkeypatch, objective, routed):
+    """allow_arm: MDM checkpoints (mdm, puma) go to the MDM loader; an "ar" one is checked as an ARM."""
+    import json
+
+    from anyorder.train.checkpoint import FORMAT, FORMAT_VERSION
+
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": {}, "tokenizer": {}, "files": {},
+              "task": {"name": "zebra-arm"}, "objective": objective}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    monkeypatch.setattr(cli_sudoku, "load_sudoku_model", lambda checkpoint, device: "mdm")
+    if routed == "mdm":
+        assert cli_sudoku.load_model(str(tmp_path), "cpu", allow_arm=True) == "mdm"
+    else:
+        with pytest.raises(cli_sudoku.CheckpointError, match="'zebra-arm' is not sudoku-arm"):
+            cli_sudoku.load_model(str(tmp_path), "cpu", allow_arm=True)

@@ -244,13 +244,14 @@ def test_one_config_builder_for_both_architectures(tiny):
 
 
 def test_hf_directory_config_is_read_once_through_the_shared_helper(tiny, tmp_path, monkeypatch):
-    """``anyorder.load`` reads a HF directory's config.json once (``models.files.read_json_object``, the helper
-    anyorder checkpoints use too) and passes it on; anyorder checkpoints and junk are not HF directories."""
-    from anyorder.models import files, hf
+    """``anyorder.load`` reads a HF directory's config.json once (``io.read_json_file``, the helper anyorder
+    checkpoints use too) and passes it on; anyorder checkpoints and junk are not HF directories."""
+    from anyorder import io
+    from anyorder.models import hf
 
     reads = []
-    real = files.read_json_object
-    monkeypatch.setattr(hf, "read_json_object", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    real = io.read_json_file
+    monkeypatch.setattr(hf, "read_json_file", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
     anyorder.load(tiny["masked_lm"])
     assert [p.name for p in reads] == ["config.json"]
     (tmp_path / "config.json").write_text(json.dumps({"format": "anyorder-checkpoint", "model_type": "x"}))
@@ -259,3 +260,11 @@ def test_hf_directory_config_is_read_once_through_the_shared_helper(tiny, tmp_pa
     assert hf.hf_checkpoint_config(tmp_path) is None
     with pytest.raises(CheckpointError, match="expected a JSON object"):
         read_hf_config(tmp_path)
+
+
+def test_llama_to_llada_is_the_llada_table_read_backwards():
+    from anyorder.models.hf import LLADA_TO_LLAMA, LLAMA_TO_LLADA, invert_rules
+
+    assert invert_rules(LLAMA_TO_LLADA) == LLADA_TO_LLAMA
+    assert LLAMA_TO_LLADA[0] == (r"^model\.embed_tokens\.weight$", "model.transformer.wte.weight")
+    assert (r"^model\.layers\.(\d+)\.mlp\.gate_proj\.", r"model.transformer.blocks.\1.ff_proj.") in LLAMA_TO_LLADA

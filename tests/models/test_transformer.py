@@ -167,3 +167,36 @@ def test_unknown_init_is_a_config_error():
 
     with pytest.raises(ConfigError, match="init"):
         ModelConfig(vocab_size=5, max_len=8, init="xavier")
+
+
+def _factored(**kw) -> ModelConfig:
+    rows = tuple(i // 4 for i in range(12))  # position table 0: three rows
+    return tiny(positions="none", position_tables=(rows,), token_tables=((-1, -1, -1, -1, 2, 0, -1),),
+                token_aliases=(-1, -1, -1, -1, 1, -1, -1), **kw)
+
+
+def test_token_factors_add_the_table_row_and_the_alias_embedding():
+    model = Transformer(_factored()).eval()
+    x = torch.tensor([[4, 5, 6, 1]])
+    got = model._embed_tokens(x)[0]
+    tok, row = model.tok_emb.weight, model.table_embs[0].weight
+    assert torch.allclose(got[0], tok[4] + row[2] + tok[1])  # token 4: table row 2 and the alias token 1
+    assert torch.allclose(got[1], tok[5] + row[0])  # token 5: table row 0, no alias
+    assert torch.allclose(got[2], tok[6]) and torch.allclose(got[3], tok[1])  # no factors
+    plain = Transformer(tiny(positions="none", position_tables=(tuple(i // 4 for i in range(12)),))).eval()
+    plain.load_state_dict(model.state_dict())  # same parameters: factors are buffers, not weights
+    assert not torch.allclose(plain(x), model(x))
+
+
+@pytest.mark.parametrize("kw", [dict(token_tables=((0,) * 6,)), dict(token_tables=((3,) * 7,)),
+                                dict(token_aliases=(7,) * 7), dict(token_aliases=(0, 1))])
+def test_token_factor_config_errors(kw):
+    rows = tuple(i // 4 for i in range(12))
+    with pytest.raises(ConfigError, match="token_"):
+        tiny(position_tables=(rows,), **kw)
+
+
+def test_token_factors_json_round_trip():
+    cfg = _factored()
+    back = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert back == cfg and isinstance(back.token_tables[0], tuple) and isinstance(back.token_aliases, tuple)

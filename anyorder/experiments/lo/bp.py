@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import figure, write_table
 from anyorder.theory.bp import kesten_stigum, predicate_table, run_bp, sample_planted
 
 
@@ -69,23 +69,15 @@ def summarize(rows: list[dict], ks_d_over_k: float) -> dict:
 
 
 def plot(rows: list[dict], ks_d_over_k: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for init, style in (("planted", "o-"), ("random", "s--")):
-        sel = sorted((r["d_over_k"], r["overlap"]) for r in rows if r["init"] == init)
-        ax.plot([s[0] for s in sel], [s[1] for s in sel], style, label=f"BP, {init} init")
-    ax.axvline(ks_d_over_k, color="k", ls=":", label=f"Kesten-Stigum D/k = {ks_d_over_k:.3g}")
-    ax.set_xlabel("average degree D / k")
-    ax.set_ylabel("overlap (normalised)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, figsize=(5.5, 3.8)) as (_, ax):
+        for init, style in (("planted", "o-"), ("random", "s--")):
+            sel = sorted((r["d_over_k"], r["overlap"]) for r in rows if r["init"] == init)
+            ax.plot([s[0] for s in sel], [s[1] for s in sel], style, label=f"BP, {init} init")
+        ax.axvline(ks_d_over_k, color="k", ls=":", label=f"Kesten-Stigum D/k = {ks_d_over_k:.3g}")
+        ax.set_xlabel("average degree D / k")
+        ax.set_ylabel("overlap (normalised)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.legend(fontsize=8)
 
 
 def _fmt(x: float | None) -> str:

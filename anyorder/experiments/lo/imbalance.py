@@ -24,7 +24,7 @@ from anyorder.decode.logprobs import model_log_probs
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.experiments.lo.table1 import resolve_device
 from anyorder.errors import ConfigError
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import figure, write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task
 from anyorder.theory.lo_oracle import ExactOracle
 from anyorder.train.checkpoint import load, step_dir_name
@@ -115,25 +115,18 @@ def train_pair(cfg: ImbalanceConfig) -> tuple[Path, Path]:
 
 
 def plot(rows: list[dict], highlight: int, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4), gridspec_kw={"width_ratios": [1, 2]})
-    hi = next((r for r in rows if r["l"] == highlight), rows[0])
-    ax1.bar(["latent", "observation"], [hi["latent_err"], hi["observation_err"]], color=["C3", "C0"])
-    ax1.set_yscale("log")
-    ax1.set_title(f"l = {hi['l']}", fontsize=9)
-    ax1.set_ylabel("mean squared log-prob. error")
-    ls = [r["l"] for r in rows]
-    ax2.semilogy(ls, [r["latent_err"] for r in rows], "o-", color="C3", label="latent positions")
-    ax2.semilogy(ls, [r["observation_err"] for r in rows], "s-", color="C0", label="observation positions")
-    ax2.set_xlabel("l (latents masked; l*P/N observations masked)")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    grid = {"nrows": 1, "ncols": 2, "figsize": (8, 3.4), "gridspec_kw": {"width_ratios": [1, 2]}}
+    with figure(path, **grid) as (_, (ax1, ax2)):
+        hi = next((r for r in rows if r["l"] == highlight), rows[0])
+        ax1.bar(["latent", "observation"], [hi["latent_err"], hi["observation_err"]], color=["C3", "C0"])
+        ax1.set_yscale("log")
+        ax1.set_title(f"l = {hi['l']}", fontsize=9)
+        ax1.set_ylabel("mean squared log-prob. error")
+        ls = [r["l"] for r in rows]
+        ax2.semilogy(ls, [r["latent_err"] for r in rows], "o-", color="C3", label="latent positions")
+        ax2.semilogy(ls, [r["observation_err"] for r in rows], "s-", color="C0", label="observation positions")
+        ax2.set_xlabel("l (latents masked; l*P/N observations masked)")
+        ax2.legend(fontsize=8)
 
 
 def reproduce(cfg: ImbalanceConfig, out: str | Path) -> list[dict]:

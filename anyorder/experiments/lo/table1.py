@@ -21,7 +21,7 @@ import torch
 
 from anyorder.decode import Plan, decode
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import figure, write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import LocalOracle, local_oracle_accuracy
 from anyorder.train.checkpoint import load
@@ -142,27 +142,19 @@ def evaluate_run(run_dir: Path, cfg: Table1Config) -> dict:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = [f"({r['N']},{r['P']})" + (f"\npaper {r['paper_(N,P)']}" if r.get("paper_(N,P)", "-") != "-" else "")
               for r in rows]
     xs = range(len(rows))
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    series = [("vanilla_%", "ours vanilla", -0.3), ("adaptive_%", "ours adaptive", -0.1),
-              ("paper_vanilla_%", "paper vanilla", 0.1), ("paper_adaptive_%", "paper adaptive", 0.3)]
-    for key, label, off in series:
-        ax.bar([x + off for x in xs], [r.get(key) or 0 for r in rows], width=0.2, label=label)
-    ax.axhline(75, color="k", ls=":", label="naive guessing (75%)")
-    ax.set_xticks(list(xs), labels)
-    ax.set_ylim(40, 100)
-    ax.set_ylabel("observation accuracy (%)")
-    ax.legend(fontsize=7, ncol=3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, figsize=(6.5, 3.6)) as (_, ax):
+        series = [("vanilla_%", "ours vanilla", -0.3), ("adaptive_%", "ours adaptive", -0.1),
+                  ("paper_vanilla_%", "paper vanilla", 0.1), ("paper_adaptive_%", "paper adaptive", 0.3)]
+        for key, label, off in series:
+            ax.bar([x + off for x in xs], [r.get(key) or 0 for r in rows], width=0.2, label=label)
+        ax.axhline(75, color="k", ls=":", label="naive guessing (75%)")
+        ax.set_xticks(list(xs), labels)
+        ax.set_ylim(40, 100)
+        ax.set_ylabel("observation accuracy (%)")
+        ax.legend(fontsize=7, ncol=3)
 
 
 def reproduce(cfg: Table1Config, out: str | Path) -> list[dict]:

@@ -33,7 +33,7 @@ import numpy as np
 from anyorder.decode import Plan
 from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END
 from anyorder.errors import InputError
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import figure, write_table
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.tasks.sudoku.dataset import shipped
 from anyorder.tasks.sudoku.formats import load_any
@@ -212,26 +212,19 @@ def by_givens(rows, out: Path) -> None:
 
 
 def plot(rows, splits, path: Path, n_text: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(splits), figsize=(5.5 * len(splits), 4.2), squeeze=False)
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    markers = dict(zip(methods, "*osD^v<>"))
-    for ax, split in zip(axes[0], splits):
-        for method in methods:
-            mine = sorted((r for r in rows if r["split"] == split and r["method"] == method),
-                          key=lambda r: r["mean_nfe"])
-            if not mine:
-                continue
-            ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
-                    linestyle="none" if method == BASELINE else "-", label=method, markersize=9)
-        ax.set_title(f"{split} split (n = {n_text})")
-        ax.set_xlabel("mean NFE per puzzle")
-        ax.set_ylabel("exact accuracy (%)")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, nrows=1, ncols=len(splits), figsize=(5.5 * len(splits), 4.2), squeeze=False) as (_, axes):
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+        markers = dict(zip(methods, "*osD^v<>"))
+        for ax, split in zip(axes[0], splits):
+            for method in methods:
+                mine = sorted((r for r in rows if r["split"] == split and r["method"] == method),
+                              key=lambda r: r["mean_nfe"])
+                if not mine:
+                    continue
+                ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
+                        linestyle="none" if method == BASELINE else "-", label=method, markersize=9)
+            ax.set_title(f"{split} split (n = {n_text})")
+            ax.set_xlabel("mean NFE per puzzle")
+            ax.set_ylabel("exact accuracy (%)")
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(fontsize=8)

@@ -16,12 +16,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.errors import CheckpointError
 from anyorder.tasks.sudoku.encode import prompt_input
 from anyorder.tasks.sudoku.rules import SudokuRules
 from anyorder.train.checkpoint import load
+from anyorder.train.config import is_mdm_checkpoint
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "assets" / "checkpoints" / "sudoku-mdm"
 

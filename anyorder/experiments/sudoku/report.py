@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.experiments.report import figure
 from anyorder.experiments.sudoku import strategies as st
 from anyorder.experiments.sudoku.orders import order_summary, placeable_fraction
 from anyorder.experiments.sudoku.tables import write_table
@@ -63,25 +64,17 @@ def run_frontier(sm, data, args, evaluate, log) -> list[dict]:
 
 def write_frontier(rows: list[dict], out: Path) -> Path:
     """frontier.csv/.md and frontier.png: exact accuracy (%) against mean NFE, one line per family."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     write_table(rows, FRONTIER_COLUMNS, out / "frontier", "Exact accuracy vs mean NFE (test split)", FRONTIER_NOTES)
     write_equal_nfe(rows, out)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for family in dict.fromkeys(r["family"] for r in rows):
-        pts = sorted((r["mean_nfe"], r["exact_pct"]) for r in rows if r["family"] == family)
-        ax.plot(*zip(*pts), marker="o", label=family)
-    ax.set_xlabel("mean NFE (model calls per puzzle)")
-    ax.set_ylabel("exact accuracy (%)")
-    ax.set_title("Sudoku: accuracy vs compute per decoding strategy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "frontier.png", dpi=120)
-    plt.close(fig)
+    with figure(out / "frontier.png", figsize=(7, 4.5)) as (_, ax):
+        for family in dict.fromkeys(r["family"] for r in rows):
+            pts = sorted((r["mean_nfe"], r["exact_pct"]) for r in rows if r["family"] == family)
+            ax.plot(*zip(*pts), marker="o", label=family)
+        ax.set_xlabel("mean NFE (model calls per puzzle)")
+        ax.set_ylabel("exact accuracy (%)")
+        ax.set_title("Sudoku: accuracy vs compute per decoding strategy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     return out / "frontier.png"
 
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import torch
 
-from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
 from anyorder.evaluation.likelihood import ar_nll
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
 from anyorder.train.checkpoint import load
+from anyorder.train.config import is_mdm_checkpoint
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,7 +64,7 @@ def judge_nll(judge, samples: torch.Tensor, bos_id: int, batch_size: int) -> tor
 
 
 def _check(mdm, judge, length: int) -> None:
-    if not is_mdm_checkpoint(mdm.config) or judge.config.get("objective") != "ar":
+    if not is_mdm_checkpoint(mdm.config) or is_mdm_checkpoint(judge.config):
         raise InputError("--mdm must be an MDM checkpoint and --judge an ARM checkpoint")
     meta = judge.config["task"]["metadata"]
     if meta.get("family", "identity") != "identity":
@@ -106,37 +106,29 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "samples.txt").write_text("\n".join(examples))
-    title = "Generative perplexity vs steps, text MDM" + (" (SMOKE RUN: 8 samples, undertrained)" if args.smoke else "")
-    notes = [f"Command: `anyorder reproduce text-genppl --mdm {args.mdm} --judge {args.judge} --out {args.out}"
-             + (" --smoke" if args.smoke else f" --steps {args.steps} --n-samples {n}")
-             + f" --noise-scale {args.noise_scale}`; MDM step {mdm.config.get('step')}, judge step "
-             f"{judge.config.get('step')}, L = {length}, {seconds / 60:.1f} min wall.",
+    title = smoke_title("Generative perplexity vs steps, text MDM", args.smoke, "8 samples, undertrained")
+    command = reproduce_command("text-genppl", [
+        ("--mdm", args.mdm), ("--judge", args.judge), ("--out", args.out), ("--smoke", args.smoke),
+        ("--steps", None if args.smoke else args.steps), ("--n-samples", None if args.smoke else n),
+        ("--noise-scale", args.noise_scale)])
+    facts = [f"MDM step {mdm.config.get('step')}", f"judge step {judge.config.get('step')}", f"L = {length}"]
+    notes = [command_note(command, facts, seconds),
              "GenPPL under our CPU judge ARM (the paper used LLaMA-2-7B on samples of a 170M / 1.1B MDM); entropy = "
              "per-sample unigram entropy in nats. Paper (Fig. 3, no numbers): adaptive < vanilla GenPPL at every "
              "step count with about equal entropy."]
-    write_table(rows, out / "genppl.md", out / "genppl.csv", title=title, notes=notes)
-    _plot(rows, out / "genppl.png", title)
-    print((out / "genppl.md").read_text())
+    print(write_report(rows, out, "genppl", title, notes, plot=_plot))
     return 0
 
 
 def _plot(rows, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.5))
-    for method in dict.fromkeys(r["method"] for r in rows):
-        pts = [r for r in rows if r["method"] == method]
-        a.plot([r["steps"] for r in pts], [r["genppl"] for r in pts], marker="o", label=method)
-        b.plot([r["steps"] for r in pts], [r["entropy"] for r in pts], marker="o", label=method)
-    for ax, label in ((a, "GenPPL (judge ARM)"), (b, "unigram entropy (nats)")):
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("sampling steps")
-        ax.set_ylabel(label)
-        ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, nrows=1, ncols=2, figsize=(8, 3.5)) as (fig, (a, b)):
+        for method in dict.fromkeys(r["method"] for r in rows):
+            pts = [r for r in rows if r["method"] == method]
+            a.plot([r["steps"] for r in pts], [r["genppl"] for r in pts], marker="o", label=method)
+            b.plot([r["steps"] for r in pts], [r["entropy"] for r in pts], marker="o", label=method)
+        for ax, label in ((a, "GenPPL (judge ARM)"), (b, "unigram entropy (nats)")):
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("sampling steps")
+            ax.set_ylabel(label)
+            ax.legend(fontsize=8)
+        fig.suptitle(title, fontsize=9)

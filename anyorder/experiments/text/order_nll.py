@@ -17,14 +17,14 @@ from pathlib import Path
 
 import torch
 
-from anyorder.train.config import is_mdm_checkpoint
 from anyorder.errors import InputError
 from anyorder.evaluation.likelihood import chain_rule_nll
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
 from anyorder.objectives.permutations import make_permutation
 from anyorder.tasks.text.shards import TextShards
 from anyorder.tasks.text.task import default_data_dir, validation_windows
 from anyorder.train.checkpoint import load
+from anyorder.train.config import is_mdm_checkpoint
 
 FAMILIES = ("identity", "closer", "uniform")
 PAPER = {"identity": 3.171, "closer": 3.212, "uniform": 3.245}
@@ -67,33 +67,23 @@ def run(args: argparse.Namespace) -> int:
         print(rows[-1], flush=True)
     seconds = time.time() - start
     out = Path(args.out)
-    title = "Chain-rule NLL of the text MDM along orders" + (" (SMOKE RUN: 16 windows)" if args.smoke else "")
-    step = loaded.config.get("step")
-    notes = [f"Command: `anyorder reproduce text-order-nll --checkpoint {args.checkpoint} --out {args.out}"
-             + (" --smoke" if args.smoke else f" --n-seq {args.n_seq}")
-             + (f" --positions-per-call {args.positions_per_call}" if args.positions_per_call != 1 else "")
-             + f"`; checkpoint step {step}, L = {length}, {seconds / 60:.1f} min wall.",
+    title = smoke_title("Chain-rule NLL of the text MDM along orders", args.smoke, "16 windows")
+    command = reproduce_command("text-order-nll", [
+        ("--checkpoint", args.checkpoint), ("--out", args.out), ("--smoke", args.smoke),
+        ("--n-seq", None if args.smoke else args.n_seq),
+        ("--positions-per-call", args.positions_per_call if args.positions_per_call != 1 else None)])
+    notes = [command_note(command, [f"checkpoint step {loaded.config.get('step')}", f"L = {length}"], seconds),
              "Ours: a CPU MDM on the Austen + KJV corpus (nats / token, 4k BPE); the paper's column: a 170M MDM on "
              "SlimPajama with the LLaMA tokenizer, L = 2048 -- compare the ordering, not the values."]
-    write_table(rows, out / "order_nll.md", out / "order_nll.csv", title=title, notes=notes)
-    _plot(rows, out / "order_nll.png", title)
-    print((out / "order_nll.md").read_text())
+    print(write_report(rows, out, "order_nll", title, notes, plot=_plot))
     return 0
 
 
 def _plot(rows, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    ax.bar([r["order"] for r in rows], [r["val_nll_per_token"] for r in rows],
-           yerr=[r["stderr"] for r in rows], capsize=4)
-    lo = min(r["val_nll_per_token"] for r in rows)
-    ax.set_ylim(lo * 0.97, max(r["val_nll_per_token"] for r in rows) * 1.02)
-    ax.set_ylabel("chain-rule NLL (nats / token)")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, figsize=(4.5, 3.5)) as (_, ax):
+        ax.bar([r["order"] for r in rows], [r["val_nll_per_token"] for r in rows],
+               yerr=[r["stderr"] for r in rows], capsize=4)
+        lo = min(r["val_nll_per_token"] for r in rows)
+        ax.set_ylim(lo * 0.97, max(r["val_nll_per_token"] for r in rows) * 1.02)
+        ax.set_ylabel("chain-rule NLL (nats / token)")
+        ax.set_title(title, fontsize=9)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from anyorder.configs import text_model, text_train_config
 from anyorder.errors import ConfigError
-from anyorder.experiments.report import write_table
+from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
 from anyorder.objectives.flops import training_flops_per_token
 from anyorder.train.trainer import fit
 
@@ -105,19 +105,17 @@ def run(args: argparse.Namespace) -> int:
                                  "val_nll": final_val_nll(cfg.run_dir)})
                     print(f"{family} perm {perm_seed} {size} budget {budget:.2g}: {rows[-1]['val_nll']:.4f}", flush=True)
     seconds = time.time() - start
-    write_table(rows, out / "runs.md", out / "runs.csv", title="All runs of the IsoFLOP grid", float_format="{:.4g}")
+    write_report(rows, out, "runs", "All runs of the IsoFLOP grid")
     summary = summarize(rows)
-    extra = "".join(f" --{k.replace('_', '-')} {getattr(args, k)}" for k in ("data", "runs_dir") if getattr(args, k))
-    notes = [f"Command: `anyorder reproduce text-scaling --out {args.out}{extra}" + (" --smoke" if args.smoke else "") +
-             f"`; settings {json.dumps({k: v for k, v in s.items()}, default=str)}; {seconds / 60:.1f} min wall.",
+    command = reproduce_command("text-scaling", [("--out", args.out), ("--data", args.data or None),
+                                                 ("--runs-dir", args.runs_dir or None), ("--smoke", args.smoke)])
+    notes = [command_note(command, [f"settings {json.dumps(s, default=str)}"], seconds),
              "val_nll: nats per token on the first validation windows; ARM / pi-learners exact, MDM an upper bound "
              "(ELBO). best = min over sizes; pi-learner families: mean over permutations (min / max beside).",
              "Paper (Fig. 2 left, SlimPajama, 6M-1B models, L = 2048): ARM best, uniform worst, closer and "
              "much-closer in between, MDM near the pi-learners. Ours: tiny models on the Austen + KJV corpus."]
-    title = "pi-learner IsoFLOP scaling on text" + (" (SMOKE RUN: tiny grid, not a result)" if args.smoke else "")
-    write_table(summary, out / "scaling.md", out / "scaling.csv", title=title, notes=notes)
-    plot(summary, out / "scaling.png", title)
-    print((out / "scaling.md").read_text())
+    title = smoke_title("pi-learner IsoFLOP scaling on text", args.smoke, "tiny grid, not a result")
+    print(write_report(summary, out, "scaling", title, notes, plot=plot))
     return 0
 
 
@@ -137,23 +135,16 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def plot(summary: list[dict], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for family in dict.fromkeys(r["family"] for r in summary):
-        pts = [r for r in summary if r["family"] == family]
-        x = [r["budget"] for r in pts]
-        ax.plot(x, [r["best_val_nll"] for r in pts], marker="o", label="ARM" if family == "identity" else family)
-        if any(r["n_perms"] > 1 for r in pts):
-            ax.fill_between(x, [r["min_over_perms"] for r in pts], [r["max_over_perms"] for r in pts], alpha=0.2)
-    ax.set_xscale("log")
-    ax.set_xlabel("training FLOPs (non-embedding)")
-    ax.set_ylabel("validation NLL (nats / token)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, figsize=(5.5, 4)) as (_, ax):
+        for family in dict.fromkeys(r["family"] for r in summary):
+            pts = [r for r in summary if r["family"] == family]
+            x = [r["budget"] for r in pts]
+            ax.plot(x, [r["best_val_nll"] for r in pts], marker="o", label="ARM" if family == "identity" else family)
+            if any(r["n_perms"] > 1 for r in pts):
+                ax.fill_between(x, [r["min_over_perms"] for r in pts], [r["max_over_perms"] for r in pts],
+                                alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_xlabel("training FLOPs (non-embedding)")
+        ax.set_ylabel("validation NLL (nats / token)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=8)

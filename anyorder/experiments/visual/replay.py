@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from matplotlib import colormaps
 
-from anyorder.train.config import is_mdm_checkpoint
 from anyorder.decode import Plan, decode
 from anyorder.decode.result import reveal_scores
 from anyorder.errors import InputError
+from anyorder.train.config import is_mdm_checkpoint
 
 CMAP = "viridis"  # reveal step -> colour (early = dark purple, late = yellow), pictures and the app alike
 PALETTE_SIZE = 64

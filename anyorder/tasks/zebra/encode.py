@@ -84,6 +84,23 @@ def mdm_tables(max_clues: int, max_n: int, max_m: int) -> tuple[tuple[int, ...],
     return tuple(kind), tuple(clue), tuple(attr), tuple(house)
 
 
+def mdm_token_factors() -> dict[str, tuple]:
+    """Factored operand embeddings for the mdm layout (ModelConfig.token_tables / token_aliases, in the order of
+    ``mdm_tables``: kind, clue, attribute, house): "cA=V" also gets attribute A's row and the embedding of "vV";
+    "n0=H" gets house H's row. A clue operand and the answer slot it names then share embedding components, so
+    matching them needs no learned lookup (without this the CPU model stayed on the permutation-only loss,
+    docs/LOG.md 2026-11-30)."""
+    v = MDM_TOKENIZER.vocab_size
+    attr, house, alias = [-1] * v, [-1] * v, [-1] * v
+    for h in range(S):
+        house[ENT0 + h] = h
+    for a in range(S):
+        for val in range(S):
+            t = ENT0 + S + S * a + val
+            attr[t], alias[t] = a, VAL0 + val
+    return {"token_tables": ((-1,) * v, (-1,) * v, tuple(attr), tuple(house)), "token_aliases": tuple(alias)}
+
+
 def encode_mdm(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """mdm: x0 (B, 4K + M*N) int64 (answer slots hold the solution) and is_fixed (B, L) bool."""
     c, a = arrays["clues"], arrays["answer"]

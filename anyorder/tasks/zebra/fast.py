@@ -20,6 +20,18 @@ def _count(x):
     return c
 
 
+@njit(cache=True, inline="always")  # inlined: as fast as the two hand-written loops it replaces
+def _options(dom, r, i, of_value):
+    """(count, last index) of the True entries of ``dom[r, i, :]`` (the values house i may take) or, with
+    ``of_value``, of ``dom[r, :, i]`` (the houses value i may be in); last = -1 when there are none."""
+    c, last = 0, -1
+    for j in range(dom.shape[1]):
+        if dom[r, j, i] if of_value else dom[r, i, j]:
+            c += 1
+            last = j
+    return c, last
+
+
 @njit(cache=True)
 def _propagate(kind, locs, n):
     """In-place GAC of one clue on its operands' possible houses ``locs`` (k, n) bool (solver.propagate_clue)."""
@@ -56,34 +68,26 @@ def _propagate(kind, locs, n):
         for h in range(n):
             a[h] = a[h] and h < n - 1 and b[h + 1]
     elif kind == 5:  # left-of
-        _after_min(a, b, n)
-        _before_max(b, a, n)
+        _sweep(a, b, n, 1)
+        _sweep(b, a, n, -1)
     else:  # inbetween: a < b < c
         c = locs[2]
-        _after_min(a, b, n)
-        _after_min(b, c, n)
-        _before_max(c, b, n)
-        _before_max(b, a, n)
+        _sweep(a, b, n, 1)
+        _sweep(b, c, n, 1)
+        _sweep(c, b, n, -1)
+        _sweep(b, a, n, -1)
 
 
-@njit(cache=True)
-def _after_min(src, dst, n):
-    """dst[h] &= some src[h'] with h' < h."""
+@njit(cache=True, inline="always")
+def _sweep(src, dst, n, step):
+    """dst[h] &= some src[h'] with h' < h (``step`` 1) or h' > h (``step`` -1): one pass in that direction."""
     seen = False
-    for h in range(n):
+    h = 0 if step > 0 else n - 1
+    for _ in range(n):
         ok = seen
         seen = seen or src[h]
         dst[h] = dst[h] and ok
-
-
-@njit(cache=True)
-def _before_max(src, dst, n):
-    """dst[h] &= some src[h'] with h' > h."""
-    seen = False
-    for h in range(n - 1, -1, -1):
-        ok = seen
-        seen = seen or src[h]
-        dst[h] = dst[h] and ok
+        h += step
 
 
 @njit(cache=True)
@@ -92,28 +96,20 @@ def _fill(dom, filled, fills, counters, rule):
     r_n, n = filled.shape
     cellval = np.full((r_n, n), -1, np.int64)
     for r in range(r_n):
-        for h in range(n):
-            c, last = 0, -1
-            for v in range(n):
-                if dom[r, h, v]:
-                    c += 1
-                    last = v
+        for h in range(n):  # a house with one possible value
+            c, v = _options(dom, r, h, False)
             if c == 0:
                 return -1
             if c == 1 and not filled[r, h]:
-                cellval[r, h] = last
-        for v in range(n):
-            c, last = 0, -1
-            for h in range(n):
-                if dom[r, h, v]:
-                    c += 1
-                    last = h
+                cellval[r, h] = v
+        for v in range(n):  # a value with one possible house
+            c, h = _options(dom, r, v, True)
             if c == 0:
                 return -1
-            if c == 1 and not filled[r, last]:
-                if cellval[r, last] >= 0 and cellval[r, last] != v:
+            if c == 1 and not filled[r, h]:
+                if cellval[r, h] >= 0 and cellval[r, h] != v:
                     return -1
-                cellval[r, last] = v
+                cellval[r, h] = v
     any_fill = False
     for r in range(r_n):
         for h in range(n):

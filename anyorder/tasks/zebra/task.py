@@ -26,39 +26,50 @@ GENERATE_SEED = 1313  # stream of train_path="generate" (the shipped split uses 
 
 
 @dataclass(frozen=True)
-class ZebraMDMOptions:
-    """Options of the "zebra" task (``task_options.KEY=VALUE``)."""
+class _ZebraOptions:
+    """Fields and checks shared by the MDM and ARM Zebra tasks (``task_options.KEY=VALUE``)."""
 
     train_path: str | None = None  # puzzles (JSON lines or clue tokens), "generate", or $ANYORDER_ZEBRA_TRAIN
-    sizes: str = "3-6x3-6"  # houses x attributes kept (and the answer grid of the layout: max houses x max attributes)
-    max_clues: int = 48  # clue slots of the layout; puzzles with more clues are dropped
-    position_ids: str = "structured"  # structured (slot kind / clue / attribute / house tables) | learned
-    augment: bool = True  # random value and attribute relabelling per batch
+    sizes: str = "3-6x3-6"  # houses x attributes kept (MDM: also the answer grid, max houses x max attributes)
     n_generate: int = 2000  # puzzles generated for train_path="generate"
     n_eval: int = 200  # test puzzles decoded by the periodic evaluation
     eval_path: str | None = None  # evaluation puzzles (default: the shipped test split)
 
     def __post_init__(self) -> None:
         parse_sizes(self.sizes)
+
+
+@dataclass(frozen=True)
+class ZebraMDMOptions(_ZebraOptions):
+    """Options of the "zebra" task (``task_options.KEY=VALUE``; shared fields in ``_ZebraOptions``)."""
+
+    max_clues: int = 48  # clue slots of the layout; puzzles with more clues are dropped
+    position_ids: str = "structured"  # structured (slot kind / clue / attribute / house tables) | learned
+    # operand embeddings: "factored" = "cA=V" also gets attribute A's table row and the token "vV" (needs
+    # structured positions; encode.mdm_token_factors)
+    entity_embedding: str = "token"  # token (one free embedding per operand) | factored (shares the tables)
+    augment: bool = True  # random value and attribute relabelling per batch
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         _check_choice("position_ids", self.position_ids, ("structured", "learned"))
+        _check_choice("entity_embedding", self.entity_embedding, ("token", "factored"))
+        if self.entity_embedding == "factored" and self.position_ids != "structured":
+            raise ConfigError("entity_embedding=factored needs position_ids=structured (it shares their tables)")
         if self.max_clues < 1:
             raise ConfigError(f"max_clues must be positive, got {self.max_clues}")
 
 
 @dataclass(frozen=True)
-class ZebraARMOptions:
-    """Options of the "zebra-arm" task (Shah et al.'s clue tokens, ANSWER, (attribute, house, value) triples)."""
+class ZebraARMOptions(_ZebraOptions):
+    """Options of the "zebra-arm" task (Shah et al.'s clue tokens, ANSWER, (attribute, house, value) triples;
+    shared fields in ``_ZebraOptions``; the evaluation decodes greedily)."""
 
-    train_path: str | None = None  # as ZebraMDMOptions.train_path
-    sizes: str = "3-6x3-6"  # houses x attributes kept
     max_len: int = 600  # sequence length (Shah et al.: 600), EXTRA-padded
     order: str = "solver"  # order of the answer triples: solver | fixed (attribute-major) | random
-    n_generate: int = 2000  # puzzles generated for train_path="generate"
-    n_eval: int = 200  # test puzzles decoded (greedy) by the periodic evaluation
-    eval_path: str | None = None  # evaluation puzzles (default: the shipped test split)
 
     def __post_init__(self) -> None:
-        parse_sizes(self.sizes)
+        super().__post_init__()
         _check_choice("order", self.order, encode.ORDERS)
         if self.max_len < 16:
             raise ConfigError(f"max_len must be at least 16, got {self.max_len}")
@@ -131,6 +142,15 @@ def relabel(arrays: dict, rng: np.random.Generator) -> dict:
     return out
 
 
+def draw(data: Packed, seed: int, step: int, rank: int, batch_size: int) -> tuple[dict, np.random.Generator]:
+    """The puzzles of batch (seed, step, rank): ``batch_size`` indices drawn with replacement by
+    ``default_rng([seed, step, rank])``; returns their arrays and that generator (it goes on to draw the batch's
+    symmetries or answer orders)."""
+    rng = np.random.default_rng([seed, step, rank])
+    idx = rng.integers(0, len(data), size=batch_size)
+    return {k: v[idx] for k, v in data.arrays.items()}, rng
+
+
 @dataclass(frozen=True, eq=False)
 class MDMSource:
     """MDM batches {"x0": (B, L) int64, "is_fixed": (B, L) bool} of the mdm layout (encode.py)."""
@@ -140,9 +160,7 @@ class MDMSource:
     seed: int
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, step, rank])
-        idx = rng.integers(0, len(self.data), size=batch_size)
-        arrays = {k: v[idx] for k, v in self.data.arrays.items()}
+        arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         if self.augment:
             arrays = relabel(arrays, rng)
         x0, is_fixed = encode.encode_mdm(arrays)
@@ -159,9 +177,7 @@ class ARMSource:
     seed: int
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, step, rank])
-        idx = rng.integers(0, len(self.data), size=batch_size)
-        arrays = {k: v[idx] for k, v in self.data.arrays.items()}
+        arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         cells = encode.cell_ranks(arrays, self.order, rng)
         tokens, loss_mask = encode.encode_arm(arrays, cells, self.max_len)
         return {"tokens": torch.from_numpy(tokens), "loss_mask": torch.from_numpy(loss_mask)}
@@ -230,6 +246,8 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
     if o.position_ids == "structured":
         fields["position_tables"] = encode.mdm_tables(o.max_clues, max_n, max_m)
         fields["positions"] = "none"
+    if o.entity_embedding == "factored":
+        fields.update(encode.mdm_token_factors())
     ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m)
     return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed), model_fields=fields,
                       metadata={"layout": "mdm", "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},

@@ -121,3 +121,57 @@ def test_metrics_by_size_and_verifier():
     assert m["exact"] == 0.5 and m["cell"] == pytest.approx((1 + 4 / 6) / 2) and m["count/size=3x2"] == 2
     p = Puzzle(3, 2, [Clue("=", (("c", 0, 0),), (("n", 0, 0),))])
     assert verify((p, p), np.array([[[0, 1, 2], [1, 2, 0]], [[1, 0, 2], [1, 2, 0]]])).tolist() == [True, False]
+
+
+def test_factored_entity_embedding_links_operands_to_answer_slots(path):
+    f = E.mdm_token_factors()
+    tok = E.MDM_TOKENIZER
+    attr, house = f["token_tables"][2], f["token_tables"][3]
+    c = tok.symbols.index("c2=4")
+    assert attr[c] == 2 and f["token_aliases"][c] == tok.symbols.index("v4") and house[c] == -1
+    n = tok.symbols.index("n0=3")
+    assert house[n] == 3 and attr[n] == -1 and f["token_aliases"][n] == -1
+    assert all(t[tok.symbols.index("v1")] == -1 for t in f["token_tables"])  # answer values: no extra factors
+    b = build_task("zebra", {"train_path": path, "sizes": "3-4x3-4", "max_clues": 24, "entity_embedding": "factored"})
+    from anyorder.models.transformer import ModelConfig, Transformer
+
+    cfg = ModelConfig(**{**b.model_fields, "n_layers": 1, "d_model": 16, "n_heads": 2})
+    x = b.source.batch(0, 0, 2)["x0"]
+    assert Transformer(cfg)(x).shape == (2, x.shape[1], tok.vocab_size)
+    with pytest.raises(ConfigError, match="structured"):
+        build_task("zebra", {"train_path": path, "entity_embedding": "factored", "position_ids": "learned"})
+
+
+def test_mdm_and_arm_options_share_fields_checks_and_errors():
+    from anyorder.options import field_help
+    from anyorder.tasks.registry import task_options
+    from anyorder.tasks.zebra.task import ZebraARMOptions, ZebraMDMOptions
+
+    shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
+    for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment"}),
+                           ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
+        help_ = {f: comment for f, _, _, comment in field_help(cls)}
+        assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
+        opts = task_options(name, {"sizes": "3x3", "n_eval": 5})
+        assert (opts.sizes, opts.n_eval, opts.n_generate) == ("3x3", 5, 2000)
+        with pytest.raises(ConfigError):
+            task_options(name, {"sizes": "7x3"})  # the shared check
+        with pytest.raises(ConfigError, match=f"task_options of '{name}': unknown keys"):
+            task_options(name, {"nope": 1})
+    with pytest.raises(ConfigError, match="position_ids"):
+        task_options("zebra", {"position_ids": "x"})
+    with pytest.raises(ConfigError, match="max_len must be at least 16"):
+        task_options("zebra-arm", {"max_len": 8})
+    with pytest.raises(ConfigError, match="unknown keys \\['max_len'\\]"):
+        task_options("zebra", {"max_len": 600})  # an ARM-only field is not an MDM option
+
+
+def test_draw_picks_the_batch_puzzles_from_seed_step_rank(items):
+    from anyorder.tasks.zebra.task import draw
+
+    data = pack_items(items, 48, 4, 4)
+    arrays, rng = draw(data, 3, 5, 1, 6)
+    ref = np.random.default_rng([3, 5, 1])
+    idx = ref.integers(0, len(data), size=6)
+    assert set(arrays) == set(data.arrays) and all((arrays[k] == v[idx]).all() for k, v in data.arrays.items())
+    assert rng.random() == ref.random()  # the generator goes on from the draw (symmetries, answer orders)
