@@ -24,9 +24,10 @@ def decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor | None, pl
     ignore it); ``bestofn`` and ``backtrack`` need one."""
     tokens, is_fixed, seeds = _prepare(tokens, is_fixed, plan, seeds)
     dec = DECODERS[plan.mode]
-    if dec.checker == "no":
-        return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace)
-    return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace, checker=checker)
+    with torch.no_grad():  # decoding never needs gradients (and the in-place log-softmax forbids them)
+        if dec.checker == "no":
+            return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace)
+        return dec.run(model, tokens, is_fixed, plan, mask_id, seeds, trace, checker=checker)
 
 
 def _prepare(tokens, is_fixed, plan, seeds) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -35,6 +35,7 @@ import torch
 
 from anyorder.decode import rng
 from anyorder.decode.decoder import decode
+from anyorder.decode.logprobs import takes_columns
 from anyorder.decode.plan import Plan
 from anyorder.decode.result import TraceStep
 from anyorder.errors import ConfigError, InputError
@@ -172,19 +173,28 @@ def _prefix_cached_call(model, first: torch.Tensor, block: int, block_length: in
 
 
 def _model_call(model: Callable, attention_mask: torch.Tensor | None, is_prompt: torch.Tensor, mask_id: int,
-                cfg_scale: float) -> Callable[[torch.Tensor], torch.Tensor]:
-    """tokens -> logits for a fixed set of rows: attention mask when padded, LLaDA CFG when cfg_scale > 0."""
+                cfg_scale: float) -> Callable[..., torch.Tensor]:
+    """tokens (B, L) [, columns=(lo, hi)] -> logits (B, L or hi - lo, V) for a fixed set of rows: attention mask
+    when padded, LLaDA CFG when cfg_scale > 0. It ``takes_columns`` (``logprobs.window_log_probs``): the window
+    is passed on to a model that takes it, else sliced from the full output."""
+    inner = takes_columns(model)
 
-    def call(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        out = model(t) if mask is None else model(t, attention_mask=mask)
+    def call(t: torch.Tensor, mask: torch.Tensor | None, columns: tuple[int, int] | None) -> torch.Tensor:
+        kwargs = {} if mask is None else {"attention_mask": mask}
+        if columns is not None and inner:
+            kwargs["columns"] = columns
+        out = model(t, **kwargs)
+        if columns is not None and not inner:
+            out = out[:, columns[0]:columns[1]]
         return out.to(t.device)
 
-    def fn(t: torch.Tensor) -> torch.Tensor:
+    def fn(t: torch.Tensor, columns: tuple[int, int] | None = None) -> torch.Tensor:
         if cfg_scale == 0:
-            return call(t, attention_mask)
+            return call(t, attention_mask, columns)
         uncond = t.masked_fill(is_prompt, mask_id)
         mask = None if attention_mask is None else torch.cat([attention_mask, attention_mask])
-        cond, unc = call(torch.cat([t, uncond]), mask).float().chunk(2)
+        cond, unc = call(torch.cat([t, uncond]), mask, columns).float().chunk(2)
         return unc + (cfg_scale + 1.0) * (cond - unc)
 
+    fn.takes_columns = True
     return fn

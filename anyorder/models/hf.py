@@ -19,7 +19,6 @@ left padding does not shift them). ``transformers`` is a heavy optional dependen
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,67 +96,113 @@ def read_hf_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
+def hf_checkpoint_config(path: str | Path) -> dict[str, Any] | None:
+    """config.json of ``path`` when it is a Hugging Face model directory (a model config, not an anyorder
+    checkpoint's), else None; read once so the caller can pass it on (``load_pretrained(raw_config=...)``)."""
+    try:
+        config = read_hf_config(path)
+    except (CheckpointError, OSError):
+        return None
+    if "format" in config or not ("model_type" in config or "architectures" in config):
+        return None
+    return config
+
+
 def is_hf_checkpoint(path: str | Path) -> bool:
     """True for a directory whose config.json is a Hugging Face model config (not an anyorder checkpoint)."""
-    file = Path(path) / "config.json"
-    if not file.is_file():
-        return False
-    try:
-        config = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-        return False
-    return isinstance(config, dict) and "format" not in config and ("model_type" in config or "architectures" in config)
+    return hf_checkpoint_config(path) is not None
 
 
 def detect_family(config: dict[str, Any]) -> str:
     """``llada`` | ``dream`` | ``masked_lm`` from a config.json dict."""
     kind = str(config.get("model_type", "")).lower()
     archs = " ".join(config.get("architectures") or []).lower()
-    if kind == "llada" or "llada" in archs:
-        return "llada"
-    if kind == "dream" or "dream" in archs:
-        return "dream"
+    for family in ARCHITECTURES:
+        if kind == family or family in archs:
+            return family
     return "masked_lm"
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How a diffusion LM family maps onto a transformers causal-LM class made bidirectional.
+
+    ``fields``: (transformers config name, config.json names tried in order, default or ``_REQUIRED``, cast);
+    None = config.json already uses the transformers names (minus ``drop``). ``fixed``: transformers config values
+    set regardless. ``unsupported``: config.json options whose other values the mapping cannot represent (name ->
+    accepted values). ``weight_names``: (regex, replacement) renames of the checkpoint's weights, or None.
+    ``shift``: position i's output predicts token i + 1 (logits shifted right by one)."""
+
+    family: str
+    config_class: str  # transformers class names, imported when used
+    model_class: str
+    mask_id: int
+    fields: tuple[tuple[str, tuple[str, ...], Any, type], ...] | None = None
+    fixed: tuple[tuple[str, Any], ...] = ()
+    drop: tuple[str, ...] = ()
+    unsupported: tuple[tuple[str, tuple], ...] = ()
+    weight_names: tuple[tuple[str, str], ...] | None = None
+    shift: bool = False
+
+
+ARCHITECTURES = {
+    "llada": Architecture(
+        "llada", "LlamaConfig", "LlamaForCausalLM", LLADA_MASK_ID,
+        fields=(("vocab_size", ("embedding_size", "vocab_size"), _REQUIRED, int),
+                ("hidden_size", ("d_model",), _REQUIRED, int),
+                ("intermediate_size", ("mlp_hidden_size",), _REQUIRED, int),
+                ("num_hidden_layers", ("n_layers",), _REQUIRED, int),
+                ("num_attention_heads", ("n_heads",), _REQUIRED, int),
+                ("num_key_value_heads", ("n_kv_heads", "n_heads"), _REQUIRED, int),
+                ("max_position_embeddings", ("max_sequence_length",), 4096, int),
+                ("rms_norm_eps", ("rms_norm_eps",), 1e-5, float),
+                ("rope_theta", ("rope_theta",), 10000.0, float),
+                ("tie_word_embeddings", ("weight_tying",), False, bool),
+                ("pad_token_id", ("pad_token_id",), None, int),
+                ("eos_token_id", ("eos_token_id",), None, lambda v: v),
+                ("bos_token_id", ("bos_token_id",), None, int)),
+        fixed=(("attention_bias", False), ("mlp_bias", False), ("hidden_act", "silu")),
+        unsupported=tuple(_LLADA_SUPPORTED.items()) + (("include_bias", (False, None)),),
+        weight_names=LLADA_TO_LLAMA),
+    "dream": Architecture(
+        "dream", "Qwen2Config", "Qwen2ForCausalLM", DREAM_MASK_ID,
+        drop=("model_type", "architectures", "auto_map", "transformers_version", "mask_token_id"), shift=True),
+}
+
+
+def transformers_config(family: str, config: dict[str, Any], attn_implementation: str = "sdpa"):
+    """The bidirectional transformers config (``ARCHITECTURES[family].config_class``) equivalent to a config.json
+    dict of that family; options the mapping cannot represent and missing required fields raise ConfigError."""
+    import transformers
+
+    arch = ARCHITECTURES[family]
+    bad = {k: config[k] for k, ok in arch.unsupported if k in config and config[k] not in ok}
+    if bad:
+        raise ConfigError(f"{family} config options not supported by the {arch.config_class} mapping: {bad}")
+    if arch.fields is None:
+        fields = {k: v for k, v in config.items() if k not in arch.drop}
+    else:
+        fields = {}
+        for name, sources, default, cast in arch.fields:
+            value = next((config[k] for k in sources if config.get(k) is not None), default)
+            if value is _REQUIRED:
+                raise ConfigError(f"{family} config.json lacks {sources[0]!r}")
+            fields[name] = None if value is None else cast(value)
+    cfg = getattr(transformers, arch.config_class)(**fields, **dict(arch.fixed))
+    return _bidirectional_config(cfg, attn_implementation)
 
 
 def llada_llama_config(config: dict[str, Any], attn_implementation: str = "sdpa"):
     """``transformers.LlamaConfig`` (bidirectional) equivalent to a LLaDA config.json dict."""
-    from transformers import LlamaConfig
-
-    bad = {k: config[k] for k, ok in _LLADA_SUPPORTED.items() if k in config and config[k] not in ok}
-    if config.get("include_bias"):
-        bad["include_bias"] = True
-    if bad:
-        raise ConfigError(f"LLaDA config options not supported by the LLaMA mapping: {bad}")
-    try:
-        n_heads = int(config["n_heads"])
-        llama = LlamaConfig(
-            vocab_size=int(config.get("embedding_size") or config["vocab_size"]),
-            hidden_size=int(config["d_model"]),
-            intermediate_size=int(config["mlp_hidden_size"]),
-            num_hidden_layers=int(config["n_layers"]),
-            num_attention_heads=n_heads,
-            num_key_value_heads=int(config.get("n_kv_heads") or n_heads),
-            max_position_embeddings=int(config.get("max_sequence_length", 4096)),
-            rms_norm_eps=float(config.get("rms_norm_eps", 1e-5)),
-            rope_theta=float(config.get("rope_theta", 10000.0)),
-            tie_word_embeddings=bool(config.get("weight_tying", False)),
-            attention_bias=False, mlp_bias=False, hidden_act="silu",
-            pad_token_id=config.get("pad_token_id"), eos_token_id=config.get("eos_token_id"),
-            bos_token_id=config.get("bos_token_id"),
-        )
-    except KeyError as e:
-        raise ConfigError(f"LLaDA config.json lacks {e.args[0]!r}") from e
-    return _bidirectional_config(llama, attn_implementation)
+    return transformers_config("llada", config, attn_implementation)
 
 
 def dream_qwen2_config(config: dict[str, Any], attn_implementation: str = "sdpa"):
     """``transformers.Qwen2Config`` (bidirectional) from a Dream config.json dict (Qwen2 field names)."""
-    from transformers import Qwen2Config
-
-    fields = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "auto_map",
-                                                           "transformers_version", "mask_token_id")}
-    return _bidirectional_config(Qwen2Config(**fields), attn_implementation)
+    return transformers_config("dream", config, attn_implementation)
 
 
 def _bidirectional_config(config, attn_implementation: str):
@@ -221,8 +266,8 @@ class HFDiffusionLM(nn.Module):
         super().__init__()
         self.net, self.family, self.mask_id = net, family, int(mask_id)
         self.eos_ids, self.pad_id = tuple(int(i) for i in eos_ids), pad_id
-        self.shift = family == "dream"
-        if family in ("llada", "dream"):
+        self.shift = family in ARCHITECTURES and ARCHITECTURES[family].shift
+        if family in ARCHITECTURES:
             make_bidirectional(net)
 
     @property
@@ -238,16 +283,29 @@ class HFDiffusionLM(nn.Module):
     def input_device(self) -> torch.device:
         return self.net.get_input_embeddings().weight.device
 
-    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    takes_columns = True  # forward(..., columns=(lo, hi)): logits of those columns only (decode.logprobs)
+
+    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                columns: tuple[int, int] | None = None) -> torch.Tensor:
+        """(B, L) tokens -> (B, L, V) float32 logits; with ``columns=(lo, hi)`` only (B, hi - lo, V), the head
+        applied to those positions only (transformers' ``logits_to_keep``; masked LMs compute all, then slice)."""
         kwargs: dict[str, Any] = {}
         tokens = tokens.to(self.input_device)
         if attention_mask is not None:
             attention_mask = attention_mask.to(device=tokens.device, dtype=torch.long)
             kwargs["attention_mask"] = attention_mask
-            if self.family in ("llada", "dream"):  # positions of real tokens only (left padding does not shift them)
+            if self.family in ARCHITECTURES:  # positions of real tokens only (left padding does not shift them)
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        logits = self.net(input_ids=tokens, **kwargs).logits
-        return self._finish(logits, attention_mask)
+        lo, hi = (0, tokens.shape[1]) if columns is None else (int(columns[0]), int(columns[1]))
+        if not 0 <= lo < hi <= tokens.shape[1]:
+            raise ConfigError(f"columns {columns} outside a canvas of {tokens.shape[1]} positions")
+        keep_lo = lo - 1 if self.shift and lo > 0 else lo  # Dream: column i reads the output at i - 1
+        if columns is not None and self.family in ARCHITECTURES:
+            kwargs["logits_to_keep"] = torch.arange(keep_lo, hi, device=tokens.device)
+            logits = self.net(input_ids=tokens, **kwargs).logits
+        else:
+            logits = self.net(input_ids=tokens, **kwargs).logits[:, keep_lo:hi]
+        return self._finish(logits, attention_mask, keep_lo, lo)
 
     def prefix_cached(self, prefix_length: int, attention_mask: torch.Tensor | None = None):
         """A callable ``tokens (B, L) -> logits (B, L, V)`` that reuses the keys/values of the first
@@ -255,11 +313,12 @@ class HFDiffusionLM(nn.Module):
         a full forward whose prefix keys/values are kept; later calls run only positions >= prefix_length against
         them (the prefix's own logits are then zeros: fixed positions, unused by the unmask decoder). Stale by
         design: the prefix does not see the block's newly revealed tokens. LLaDA / Dream only."""
-        if self.family not in ("llada", "dream"):
+        if self.family not in ARCHITECTURES:
             raise ConfigError(f"prefix_cache needs a llada or dream model, not {self.family}")
         state: dict[str, Any] = {}
 
-        def call(tokens: torch.Tensor) -> torch.Tensor:
+        def call(tokens: torch.Tensor, columns: tuple[int, int] | None = None) -> torch.Tensor:
+            lo, hi = (0, tokens.shape[1]) if columns is None else columns
             tokens = tokens.to(self.input_device)
             mask = None if attention_mask is None else attention_mask.to(tokens.device, torch.long)
             positions = (torch.arange(tokens.shape[1], device=tokens.device)[None].expand(tokens.shape[0], -1)
@@ -270,28 +329,42 @@ class HFDiffusionLM(nn.Module):
                 cache.crop(prefix_length - tokens.shape[1])
                 first = self._finish(out.logits, mask)
                 state.update(cache=cache, head=first[:, prefix_length:prefix_length + 1])
-                return first
+                return first[:, lo:hi]
             rest = tokens[:, prefix_length:]
+            kwargs: dict[str, Any] = {}
+            shift = int(self.shift)
+            windowed = columns is not None and lo >= prefix_length + shift  # the head on the window only
+            if windowed:
+                kwargs["logits_to_keep"] = torch.arange(lo - prefix_length - shift, hi - prefix_length - shift,
+                                                        device=tokens.device)
             out = self.net(input_ids=rest, attention_mask=mask, position_ids=positions[:, prefix_length:],
-                           cache=state["cache"], use_cache=True)
+                           cache=state["cache"], use_cache=True, **kwargs)
             state["cache"].crop(-rest.shape[1])
             logits = out.logits.float()
+            if windowed:
+                return logits
             if self.shift:  # the output just before the suffix comes from the (stale) first forward
                 logits = torch.cat([state["head"], logits[:, :-1]], dim=1)
+            if lo >= prefix_length:
+                return logits[:, lo - prefix_length:hi - prefix_length]
             full = logits.new_zeros(tokens.shape[0], tokens.shape[1], logits.shape[2])
             full[:, prefix_length:] = logits
-            return full
+            return full[:, lo:hi]
 
+        call.takes_columns = True
         return call
 
-    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    def _finish(self, logits: torch.Tensor, attention_mask: torch.Tensor | None, keep_lo: int = 0,
+                lo: int = 0) -> torch.Tensor:
+        """float32 logits of columns lo: from the net's outputs at columns keep_lo: (Dream: shifted by one)."""
         if self.shift:  # position i gets the output of i - 1; a row's first real token keeps its own
             shifted = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
             if attention_mask is not None:
                 real = attention_mask.bool()
                 first = real & ~torch.cat([torch.zeros_like(real[:, :1]), real[:, :-1]], dim=1)
+                first = first[:, keep_lo:keep_lo + logits.shape[1]]
                 shifted = torch.where(first[..., None], logits, shifted)
-            logits = shifted
+            logits = shifted[:, lo - keep_lo:]
         return logits.float()
 
 
@@ -312,10 +385,12 @@ def resolve_dtype(name: str, device_map: str | None) -> torch.dtype:
     return torch.float32
 
 
-def build(config: HFConfig) -> HFDiffusionLM:
-    """Load the model of ``config.path`` (local files only)."""
+def build(config: HFConfig, raw_config: dict[str, Any] | None = None) -> HFDiffusionLM:
+    """Load the model of ``config.path`` (local files only); ``raw_config``: its config.json when already read."""
+    import transformers
+
     path = Path(config.path)
-    raw = read_hf_config(path)
+    raw = read_hf_config(path) if raw_config is None else raw_config
     family = detect_family(raw) if config.family == "auto" else config.family
     dtype = resolve_dtype(config.dtype, config.device_map)
     common: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
@@ -323,27 +398,16 @@ def build(config: HFConfig) -> HFDiffusionLM:
         common["device_map"] = config.device_map
     _quiet_transformers()
     try:
-        if family == "llada":
-            from transformers import LlamaForCausalLM
-
-            net = LlamaForCausalLM.from_pretrained(str(path), config=llada_llama_config(raw, config.attn_implementation),
-                                                   key_mapping=dict(LLADA_TO_LLAMA), **common)
-            mask_id = raw.get("mask_token_id", LLADA_MASK_ID)
-            eos = [raw.get("eos_token_id")]
-            pad = raw.get("pad_token_id")
-        elif family == "dream":
-            from transformers import Qwen2ForCausalLM
-
-            net = Qwen2ForCausalLM.from_pretrained(str(path), config=dream_qwen2_config(raw, config.attn_implementation),
-                                                   **common)
-            mask_id = raw.get("mask_token_id", DREAM_MASK_ID)
-            eos = [raw.get("eos_token_id")]
-            pad = raw.get("pad_token_id")
+        if family in ARCHITECTURES:
+            arch = ARCHITECTURES[family]
+            if arch.weight_names is not None:
+                common["key_mapping"] = dict(arch.weight_names)
+            net = getattr(transformers, arch.model_class).from_pretrained(
+                str(path), config=transformers_config(family, raw, config.attn_implementation), **common)
+            mask_id, eos = raw.get("mask_token_id", arch.mask_id), [raw.get("eos_token_id")]
         else:
-            from transformers import AutoModelForMaskedLM
-
-            net = AutoModelForMaskedLM.from_pretrained(str(path), **common)
-            mask_id, eos, pad = None, [], raw.get("pad_token_id")
+            net = transformers.AutoModelForMaskedLM.from_pretrained(str(path), **common)
+            mask_id, eos = None, []
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         if isinstance(e, ConfigError):
             raise
@@ -353,7 +417,7 @@ def build(config: HFConfig) -> HFDiffusionLM:
     if mask_id is None:
         mask_id = _tokenizer_mask_id(path)
     eos_ids = tuple(int(i) for item in eos if item is not None for i in (item if isinstance(item, list) else [item]))
-    return HFDiffusionLM(net, family, int(mask_id), eos_ids, pad).eval()
+    return HFDiffusionLM(net, family, int(mask_id), eos_ids, raw.get("pad_token_id")).eval()
 
 
 def _quiet_transformers() -> None:
@@ -393,9 +457,11 @@ def load_tokenizer(path: str | Path, model: HFDiffusionLM):
     return HFTokenizer(tok)
 
 
-def load_pretrained(path: str | Path, **overrides: Any) -> tuple[HFDiffusionLM, Any, HFConfig]:
+def load_pretrained(path: str | Path, raw_config: dict[str, Any] | None = None,
+                    **overrides: Any) -> tuple[HFDiffusionLM, Any, HFConfig]:
     """(model in eval mode, HFTokenizer, HFConfig) for a local Hugging Face checkpoint directory; ``overrides``
-    are HFConfig fields (family, dtype, device_map, mask_id, attn_implementation)."""
+    are HFConfig fields (family, dtype, device_map, mask_id, attn_implementation); ``raw_config``: its
+    config.json when the caller already read it (``hf_checkpoint_config``)."""
     config = options.from_dict(HFConfig, {"path": str(path), **overrides}, "hf options")
-    model = build(config)
+    model = build(config, raw_config)
     return model, load_tokenizer(path, model), config

@@ -413,10 +413,11 @@ def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
     directory (LLaDA, Dream, any masked LM; ``models.hf``) loads as model kind "hf"; ``hf_options`` are
     ``HFConfig`` fields (dtype, device_map, family, mask_id, attn_implementation).
     """
-    from anyorder.models.hf import is_hf_checkpoint
+    from anyorder.models.hf import hf_checkpoint_config
 
-    if is_hf_checkpoint(path):
-        return _load_hf(Path(path), device, hf_options)
+    hf_config = hf_checkpoint_config(path)  # read once, passed on
+    if hf_config is not None:
+        return _load_hf(Path(path), device, hf_options, hf_config)
     if hf_options:
         raise CheckpointError(f"{path}: options {sorted(hf_options)} apply to Hugging Face model directories only")
     ckpt = resolve(path)
@@ -432,10 +433,10 @@ def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
     return Loaded(model, tokenizer, config, config["task"], ckpt, int(config.get("step", 0)))
 
 
-def _load_hf(path: Path, device: str, hf_options: dict[str, Any]) -> Loaded:
+def _load_hf(path: Path, device: str, hf_options: dict[str, Any], raw: dict[str, Any]) -> Loaded:
     from anyorder.models.hf import load_pretrained
 
-    model, tokenizer, hf_config = load_pretrained(path, **hf_options)
+    model, tokenizer, hf_config = load_pretrained(path, raw_config=raw, **hf_options)
     if hf_config.device_map is None:
         model = model.to(device)
     config = {"model_kind": "hf", "model": hf_config.to_dict(), "tokenizer": {"kind": "hf"},

@@ -187,6 +187,81 @@ def test_prefix_cache_is_refused_for_masked_lms(tiny):
         model.prefix_cached(3)
 
 
+@pytest.mark.parametrize("family", ["llada", "dream", "masked_lm"])
+def test_columns_window_equals_the_full_forward_sliced(tiny, family):
+    """forward(columns=(lo, hi)) is the full forward's columns lo:hi (Dream: shifted, a row's first real token
+    keeps its own output), with and without left padding; bad windows raise."""
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(300, (2, 10), seed=4)
+    mask = torch.ones_like(x, dtype=torch.bool)
+    mask[1, :3] = False  # row 1 left-padded: its first real token is column 3
+    with torch.no_grad():
+        for attention in (None, mask):
+            full = model(x, attention_mask=attention)
+            for lo, hi in ((0, 4), (3, 7), (4, 10), (9, 10)):
+                part = model(x, attention_mask=attention, columns=(lo, hi))
+                assert part.shape == (2, hi - lo, full.shape[2])
+                torch.testing.assert_close(part, full[:, lo:hi], atol=1e-5, rtol=1e-4)
+    with pytest.raises(ConfigError, match="columns"):
+        model(x, columns=(5, 5))
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_prefix_cache_with_a_columns_window_equals_its_full_output_sliced(tiny, family):
+    model, _, _ = load_pretrained(tiny[family])
+    x = _tokens(1000, (2, 14), seed=3)
+    with torch.no_grad():
+        a, b = model.prefix_cached(6), model.prefix_cached(6)
+        first_a, first_b = a(x), b(x, columns=(6, 10))
+        second_a, second_b = a(x), b(x, columns=(7, 10))  # the head only at columns 7..9
+        third_b = b(x, columns=(4, 9))  # reaching into the prefix: zeros there
+    torch.testing.assert_close(first_b, first_a[:, 6:10])
+    torch.testing.assert_close(second_b, second_a[:, 7:10], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(third_b, second_a[:, 4:9], atol=1e-5, rtol=1e-4)
+
+
+def test_one_config_builder_for_both_architectures(tiny):
+    """``transformers_config`` maps LLaDA's OLMo names (defaults, fallbacks, fixed values) and passes Dream's Qwen2
+    names through; both come out bidirectional without a KV cache."""
+    from transformers import LlamaConfig, Qwen2Config
+
+    from anyorder.models.hf import ARCHITECTURES, transformers_config
+
+    raw = {"model_type": "llada", "d_model": 16, "n_heads": 4, "n_kv_heads": None, "n_layers": 2,
+           "mlp_hidden_size": 24, "vocab_size": 50, "embedding_size": 64, "weight_tying": False}
+    cfg = transformers_config("llada", raw)
+    assert isinstance(cfg, LlamaConfig) and (cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size) == (16, 2, 24)
+    assert cfg.vocab_size == 64 and cfg.num_key_value_heads == 4  # embedding_size first; n_kv_heads None -> n_heads
+    assert cfg.max_position_embeddings == 4096 and cfg.hidden_act == "silu" and not cfg.attention_bias
+    dream = transformers_config("dream", read_hf_config(tiny["dream"]), "eager")
+    assert isinstance(dream, Qwen2Config) and dream._attn_implementation == "eager"
+    assert not hasattr(dream, "mask_token_id") or dream.mask_token_id is None
+    for c in (cfg, dream):
+        assert c.is_causal is False and c.use_cache is False
+    with pytest.raises(ConfigError, match="include_bias"):
+        transformers_config("llada", {**raw, "include_bias": True})
+    assert ARCHITECTURES["dream"].shift and not ARCHITECTURES["llada"].shift
+
+
+def test_hf_directory_config_is_read_once_through_the_shared_helper(tiny, tmp_path, monkeypatch):
+    """``anyorder.load`` reads a HF directory's config.json once (``io.read_json_file``, the helper anyorder
+    checkpoints use too) and passes it on; anyorder checkpoints and junk are not HF directories."""
+    from anyorder import io
+    from anyorder.models import hf
+
+    reads = []
+    real = io.read_json_file
+    monkeypatch.setattr(hf, "read_json_file", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    anyorder.load(tiny["masked_lm"])
+    assert [p.name for p in reads] == ["config.json"]
+    (tmp_path / "config.json").write_text(json.dumps({"format": "anyorder-checkpoint", "model_type": "x"}))
+    assert hf.hf_checkpoint_config(tmp_path) is None
+    (tmp_path / "config.json").write_text("[1, 2]")
+    assert hf.hf_checkpoint_config(tmp_path) is None
+    with pytest.raises(CheckpointError, match="expected a JSON object"):
+        read_hf_config(tmp_path)
+
+
 def test_llama_to_llada_is_the_llada_table_read_backwards():
     from anyorder.models.hf import LLADA_TO_LLAMA, LLAMA_TO_LLADA, invert_rules
 
