@@ -153,3 +153,18 @@ def test_plan_rejects_fields_a_decoder_ignores():
         Plan(mode="unmask", probes=3)
     with pytest.raises(ConfigError):
         Plan(mode="selfcorrect", samples=2)
+
+
+def test_backtrack_bans_the_value_that_caused_the_dead_end():
+    """Regression (issue 17): several reveals per step, one of them a confident wrong digit. The old back-up
+    undid the whole step of the latest guess but banned only its least certain reveal, a correct digit, for as
+    long as the earlier reveals stood: at step 0 that ban was permanent, the wrong digit came back each time
+    and these puzzles ended in DEAD_END. Bans from jumps are now tentative and dropped (then the search goes
+    on chronologically) before any dead end is declared, so every solvable puzzle is solved."""
+    rows = torch.tensor([0, 1, 5])
+    model = Oracle(first_blank_cell_without_conflict())
+    res = decode(model, PUZ[rows], FIXED[rows], Plan(mode="backtrack", steps=10, max_nfe=250, max_revisions=1000),
+                 0, seeds=1, checker=RULES)
+    assert torch.equal(res.tokens, SOL[rows])
+    assert (res.status == OK).all()
+    assert int(res.nfe.sum()) == int(model.rows.sum()) and (res.nfe <= 250).all()
