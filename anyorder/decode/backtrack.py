@@ -63,8 +63,10 @@ class _Search:
 
 
 def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
-                     seeds: torch.Tensor, trace: bool = False, checker=None) -> DecodeResult:
-    """Constraint-masked decoding with back-tracking of validated inputs (shapes as in ``decoder.decode``)."""
+                     seeds: torch.Tensor, trace: bool = False, checker=None,
+                     caps: torch.Tensor | None = None) -> DecodeResult:
+    """Constraint-masked decoding with back-tracking of validated inputs (shapes as in ``decoder.decode``).
+    ``caps`` (B,) int64: per-row NFE caps instead of ``plan.nfe_cap`` (what a cascade has left)."""
     require_checker(checker, "backtrack")
     b, length = tokens.shape
     dev = tokens.device
@@ -76,8 +78,10 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     live = torch.ones(b, dtype=torch.bool, device=dev)
     status = torch.zeros_like(nfe)
     vocab = None
-    cap, n_calls, steps = plan.nfe_cap, 0, ([] if trace else None)
-    for step in range(cap + 1):
+    cap = torch.full((b,), plan.nfe_cap, dtype=torch.int64, device=dev) if caps is None else caps.to(dev)
+    n_calls, steps = 0, ([] if trace else None)
+    last_step = int(cap.max()) if b else 0
+    for step in range(last_step + 1):
         allowed = None
         if vocab is not None or callable(getattr(checker, "allowed", None)):
             while True:  # ends: each pass backs up, stops or turns chronological every dead row (backups capped)
@@ -98,7 +102,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
                 status = torch.where(stuck, DEAD_END, status)
         masked = (x == mask_id) & maskable
         full = ~masked.any(dim=1)
-        if step == cap:
+        if step == last_step:
             break
         active = live & ~full & (nfe < cap)
         if not bool(active.any()):
@@ -116,7 +120,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
         lp = restrict(log_probs, al)
         xr = x[rows]
         cand = masked[rows]
-        calls_left = cap - nfe[rows] + 1
+        calls_left = cap[rows] - nfe[rows] + 1
         xr2, sel, rank, forced = reveal(lp, xr, cand, step, plan, seeds[rows], calls_left)
         clash = (sel.sum(dim=1) > 1) & ~checker.consistent(xr2)
         if bool(clash.any()):  # simultaneous reveals that break a rule together: keep the best-ranked one

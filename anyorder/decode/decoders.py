@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable
 
-from anyorder.decode import autoregressive, backtrack, bestofn, orderbeam, remask, selfcorrect, unmask
+from anyorder.decode import autoregressive, backtrack, bestofn, cascade, orderbeam, remask, selfcorrect, unmask
 from anyorder.errors import ConfigError
 
 
@@ -44,6 +44,8 @@ DECODERS: dict[str, Decoder] = {
                          "required"),
     "orderbeam": Decoder(orderbeam.orderbeam_decode, orderbeam.READS,
                          "beam search over orders by accumulated log-prob (checker optional)", "optional"),
+    "beamback": Decoder(cascade.beamback_decode, cascade.READS,
+                        "orderbeam with half the NFE cap, then backtrack on the unverified rows", "required"),
 }
 
 

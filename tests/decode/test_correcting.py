@@ -24,6 +24,7 @@ METHODS = {
     "bestofn": dict(mode="bestofn", samples=3),
     "backtrack": dict(mode="backtrack", max_nfe=90),
     "orderbeam": dict(mode="orderbeam", beam_width=2, max_nfe=200),
+    "beamback": dict(mode="beamback", beam_width=2, max_nfe=200),
 }
 
 
@@ -168,3 +169,16 @@ def test_backtrack_bans_the_value_that_caused_the_dead_end():
     assert torch.equal(res.tokens, SOL[rows])
     assert (res.status == OK).all()
     assert int(res.nfe.sum()) == int(model.rows.sum()) and (res.nfe <= 250).all()
+
+
+def test_beamback_searches_where_every_beam_died():
+    """Phase 1 (orderbeam) dies on a confident wrong digit; phase 2 (backtrack) solves those rows with the
+    NFE left; nfe is the exact sum of both phases."""
+    wrong = first_blank_cell_without_conflict()
+    beam = decode(Oracle(wrong), PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, max_nfe=100), 0, checker=RULES)
+    assert not RULES.verify(beam.tokens).all()
+    model = Oracle(wrong)
+    res = decode(model, PUZ, FIXED, Plan(mode="beamback", beam_width=2, max_nfe=200, budget="threshold",
+                                         max_revisions=64), 0, checker=RULES)
+    assert torch.equal(res.tokens, SOL) and (res.status == OK).all()
+    assert torch.equal(res.nfe, model.rows) and (res.nfe <= 200).all()

@@ -35,7 +35,7 @@ from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END
 from anyorder.errors import InputError
 from anyorder.experiments.report import write_table
 from anyorder.experiments.sudoku import evaluate as ev
-from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.dataset import rated_arrays, save_npz, shipped
 from anyorder.tasks.sudoku.formats import load_any
 
 DEFAULT_N = 200
@@ -53,6 +53,7 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
     "bestofn-200": ("bestofn", Plan(mode="bestofn", samples=4, retry_noise=0.3)),
     "backtrack-200": ("backtrack", Plan(mode="backtrack", max_nfe=200, max_revisions=256, **_TH)),
     "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
+    "beamback-100": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=100, max_revisions=256, **_TH)),
     "orderbeam-2": ("orderbeam", Plan(mode="orderbeam", beam_width=2, max_nfe=200, threshold=0.99)),
     "orderbeam-4": ("orderbeam", Plan(mode="orderbeam", beam_width=4, expand=3, max_nfe=200, threshold=0.99)),
     "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
@@ -71,6 +72,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-only", action="store_true", help="only rebuild the tables and plot from raw/")
+    p.add_argument("--few-givens", type=int, default=0, metavar="K",
+                   help="also decode OUT/fewgivens.npz: up to K generated puzzles per number of givens, fewest "
+                        "first (built once from --few-pool puzzles of generator stream 17; default: off)")
+    p.add_argument("--few-pool", type=int, default=6000, help="puzzles generated for --few-givens")
 
 
 def classify(exact: np.ndarray, status: np.ndarray | None) -> dict[str, int]:
@@ -101,6 +106,12 @@ def run_one(sm, data, name: str, args) -> dict:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     sources = [s for s in args.splits.split(",") if s]
+    if getattr(args, "few_givens", 0) > 0:
+        few = out / "fewgivens.npz"
+        if not few.exists():
+            out.mkdir(parents=True, exist_ok=True)
+            save_npz(few, few_givens_arrays(args.few_givens, args.few_pool, FEW_GIVENS_SEED))
+        sources.append(str(few))
     splits = [s if s in SPLITS else Path(s).stem for s in sources]
     names = [c for c in args.configs.split(",") if c] or list(CONFIGS)
     bad = [c for c in names if c not in CONFIGS] + [s for s in sources if s not in SPLITS and not Path(s).exists()]
@@ -128,6 +139,22 @@ def run(args: argparse.Namespace) -> int:
     write_report(out, splits)
     print(f"wrote {out} ({time.time() - start:.0f}s)")
     return 0
+
+
+FEW_GIVENS_SEED = 17  # generator stream of the few-givens set (the shipped splits use other streams)
+
+
+def few_givens_arrays(per_count: int, pool: int, seed: int) -> dict:
+    """Our generator's puzzles stratified by number of givens: ``pool`` minimal puzzles of stream ``seed``, then
+    up to ``per_count`` of each number of givens (first generated first), sorted by givens (fewest first).
+    The generator makes 21-29 givens (22 or fewer in about 3% of puzzles); 17-20 need a published collection
+    (``anyorder data sudoku --from``). Returns dataset arrays (``dataset.save_npz``)."""
+    from anyorder.tasks.sudoku.generate import generate
+
+    puzzles, solutions = generate(pool, seed)
+    givens = (puzzles > 0).sum(axis=1)
+    idx = np.concatenate([np.flatnonzero(givens == g)[:per_count] for g in np.unique(givens)])
+    return rated_arrays(puzzles[idx], solutions[idx], idx)
 
 
 def _load_split(source: str, n: int):
