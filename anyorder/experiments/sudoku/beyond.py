@@ -191,8 +191,8 @@ def write_report(out: Path, splits) -> None:
         "Failures: wrong_reveal = finished with a wrong digit; dead_end = contradiction with nothing left to undo; "
         "budget_exhausted = NFE cap reached with work left. The paper's planners cannot detect either, so all "
         "their failures count as wrong reveals.",
-        "bestofn, backtrack and orderbeam use the Sudoku rules (verify / allowed values) through the task's "
-        "hooks; selfcorrect and the baseline use the model only.",
+        "bestofn, backtrack, orderbeam and beamback use the Sudoku rules (verify / allowed values) through the "
+        "task's hooks; selfcorrect and the baseline use the model only.",
         "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
         "speed measurement. Configurations missing from the table were not run (CPU time).",
     ]
@@ -222,20 +222,23 @@ def by_givens(rows, out: Path) -> None:
     """``givens.md/.csv``: exact accuracy by number of givens, per split and configuration (runs that stored
     per-puzzle results)."""
     table = []
+    rows = [r for r in rows if r.get("per_puzzle")]
+    counts = sorted({int(g) for r in rows for g in r["per_puzzle"]["givens"]})
     for r in rows:
-        pp = r.get("per_puzzle")
-        if not pp:
-            continue
+        pp = r["per_puzzle"]
         exact, givens = np.asarray(pp["exact"]), np.asarray(pp["givens"])
         row = dict(split=r["split"], config=r["config"], n=r["n"])
-        for g in np.unique(givens):
+        for g in counts:  # every column in every row, fewest givens first ('-': no such puzzle)
             sel = givens == g
-            row[f"g{int(g)}"] = f"{100 * exact[sel].mean():.0f}% ({int(sel.sum())})"
+            row[f"g{g}"] = f"{100 * exact[sel].mean():.0f}% ({int(sel.sum())})" if sel.any() else "-"
         table.append(row)
     if table:
         write_table(table, out / "givens.md", out / "givens.csv",
                     title="Exact accuracy by number of givens (puzzles in brackets)",
-                    notes=["Columns gK: puzzles with K givens; from the raw/ runs that stored per-puzzle results."])
+                    notes=["Columns gK: puzzles with K givens; from the raw/ runs that stored per-puzzle results.",
+                           "Split fewgivens: `--few-givens K`, up to K puzzles per number of givens from "
+                           f"generator stream {FEW_GIVENS_SEED}, pool --few-pool (our generator makes minimal puzzles "
+                           "with 21-29 givens; 17-20 need a published collection, `anyorder data sudoku --from`)."])
 
 
 def plot(rows, splits, path: Path, n_text: str) -> None:
