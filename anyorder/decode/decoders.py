@@ -39,6 +39,8 @@ DECODERS: dict[str, Decoder] = {
                            "optional"),
     "bestofn": Decoder(bestofn.bestofn_decode, bestofn.READS,
                        "unmask, verify; decode again with Gumbel noise until verified (samples decodes)", "required"),
+    "restart": Decoder(bestofn.restart_decode, bestofn.READS,
+                       "bestofn whose decodes reveal only allowed values and stop at a dead end", "required"),
     "backtrack": Decoder(backtrack.backtrack_decode, backtrack.READS,
                          "reveal only allowed values; on a dead end re-mask the latest guess and what followed",
                          "required"),

@@ -22,6 +22,7 @@ RULES = SudokuRules.for_layout("board81")
 METHODS = {
     "selfcorrect": dict(mode="selfcorrect", max_nfe=90),
     "bestofn": dict(mode="bestofn", samples=3),
+    "restart": dict(mode="restart", samples=3),
     "backtrack": dict(mode="backtrack", max_nfe=90),
     "orderbeam": dict(mode="orderbeam", beam_width=2, max_nfe=200),
     "beamback": dict(mode="beamback", beam_width=2, max_nfe=200),
@@ -109,8 +110,8 @@ def test_self_correction_recovers_a_wrong_reveal_that_plain_decoding_keeps():
 
 def test_verifier_methods_recover_too():
     wrong = first_blank_cell_without_conflict()
-    for name in ("bestofn", "backtrack"):
-        plan = Plan(**{**METHODS[name], **({"samples": 6, "retry_noise": 3.0} if name == "bestofn" else
+    for name in ("bestofn", "restart", "backtrack"):
+        plan = Plan(**{**METHODS[name], **({"samples": 6, "retry_noise": 3.0} if name != "backtrack" else
                                            {"max_revisions": 64, "max_nfe": 200})})
         res = decode(Oracle(wrong), PUZ, FIXED, plan, 0, seeds=1, checker=RULES)
         ok = RULES.verify(res.tokens)
@@ -128,7 +129,7 @@ def test_budget_is_a_hard_cap_and_reported():
 
 
 def test_verifier_decoders_need_a_checker():
-    for name in ("bestofn", "backtrack"):
+    for name in ("bestofn", "restart", "backtrack", "beamback"):
         with pytest.raises(ConfigError, match="checker"):
             decode(Oracle(), PUZ, FIXED, Plan(mode=name), 0)
 
@@ -182,3 +183,18 @@ def test_beamback_searches_where_every_beam_died():
                                          max_revisions=64), 0, checker=RULES)
     assert torch.equal(res.tokens, SOL) and (res.status == OK).all()
     assert torch.equal(res.nfe, model.rows) and (res.nfe <= 200).all()
+
+
+def test_restart_attempts_stop_at_a_dead_end():
+    """A restart attempt that reaches a dead end stops there (no calls spent on a doomed answer), so with the
+    same plan it never uses more calls than bestofn, and its answers obey the rules whenever they are full."""
+    wrong = first_blank_cell_without_conflict()
+    plan = dict(samples=4, retry_noise=3.0, steps=20)
+    plain = decode(Oracle(wrong), PUZ, FIXED, Plan(mode="bestofn", **plan), 0, seeds=2, checker=RULES)
+    model = Oracle(wrong)
+    res = decode(model, PUZ, FIXED, Plan(mode="restart", **plan), 0, seeds=2, checker=RULES)
+    assert torch.equal(res.nfe, model.rows) and (res.nfe <= 80).all()
+    assert (res.nfe <= plain.nfe).all() and (res.nfe < plain.nfe).any()
+    full = (res.tokens != 0).all(dim=1)
+    assert torch.equal(RULES.consistent(res.tokens) | ~full, torch.ones_like(full))
+    assert torch.equal(res.status == OK, RULES.verify(res.tokens))
