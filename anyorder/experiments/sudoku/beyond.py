@@ -3,7 +3,7 @@ planners, at measured NFE (issue 17). Not a paper table: the paper has no such d
 
 Decodes the first ``--n`` puzzles of the shipped test and hard splits with every configuration of ``CONFIGS``
 (the paper's unmask-and-keep top_prob / top_prob_margin at 50 steps as the baseline; ``selfcorrect``,
-``bestofn``, ``backtrack``, ``orderbeam`` at several NFE caps) and writes into ``--out``:
+``bestofn``, ``restart``, ``backtrack``, ``orderbeam``, ``beamback`` at several NFE caps) and writes into ``--out``:
 
 - ``frontier.md/.csv``: per split and configuration, exact accuracy, mean and max NFE per puzzle and every
   failure classified: *wrong reveal* (the decode finished, a wrong digit stayed), *dead end* (a contradiction
@@ -53,6 +53,7 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
     "bestofn-200": ("bestofn", Plan(mode="bestofn", samples=4, retry_noise=0.3)),
     "backtrack-200": ("backtrack", Plan(mode="backtrack", max_nfe=200, max_revisions=256, **_TH)),
     "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
+    "restart-100": ("restart", Plan(mode="restart", samples=32, retry_noise=0.3, steps=25, max_nfe=100)),
     "beamback-100": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=100, max_revisions=256, **_TH)),
     "orderbeam-2": ("orderbeam", Plan(mode="orderbeam", beam_width=2, max_nfe=200, threshold=0.99)),
     "orderbeam-4": ("orderbeam", Plan(mode="orderbeam", beam_width=4, expand=3, max_nfe=200, threshold=0.99)),
@@ -191,8 +192,8 @@ def write_report(out: Path, splits) -> None:
         "Failures: wrong_reveal = finished with a wrong digit; dead_end = contradiction with nothing left to undo; "
         "budget_exhausted = NFE cap reached with work left. The paper's planners cannot detect either, so all "
         "their failures count as wrong reveals.",
-        "bestofn, backtrack, orderbeam and beamback use the Sudoku rules (verify / allowed values) through the "
-        "task's hooks; selfcorrect and the baseline use the model only.",
+        "bestofn, restart, backtrack, orderbeam and beamback use the Sudoku rules (verify / allowed values) "
+        "through the task's hooks; selfcorrect and the baseline use the model only.",
         "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
         "speed measurement. Configurations missing from the table were not run (CPU time).",
     ]
