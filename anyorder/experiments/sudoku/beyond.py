@@ -55,6 +55,7 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
     "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
     "restart-100": ("restart", Plan(mode="restart", samples=32, retry_noise=0.3, steps=25, max_nfe=100)),
     "beamback-100": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=100, max_revisions=256, **_TH)),
+    "beamback-200": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=200, max_revisions=512, **_TH)),
     "orderbeam-2": ("orderbeam", Plan(mode="orderbeam", beam_width=2, max_nfe=200, threshold=0.99)),
     "orderbeam-4": ("orderbeam", Plan(mode="orderbeam", beam_width=4, expand=3, max_nfe=200, threshold=0.99)),
     "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
