@@ -188,7 +188,8 @@ def write_report(out: Path, splits) -> None:
                   dead_end=r["dead_end"], budget_exhausted=r["budget_exhausted"],
                   plan=" ".join(f"{k}={v}" for k, v in r["plan"].items()), seconds=r["seconds"]) for r in rows]
     notes = [
-        "Command: `anyorder reproduce beyond --n N` (shipped MDM, first N puzzles of each shipped split, seed 0).",
+        "Command: `anyorder reproduce beyond --n N [--few-givens K]` (shipped MDM, first N puzzles of each shipped "
+        "split, seed 0; split fewgivens: see givens.md); `--configs` runs a subset, finished runs are reused.",
         "NFE = sequence evaluations per puzzle; `max_nfe` is the largest any puzzle used (the cap is in `plan`).",
         "Failures: wrong_reveal = finished with a wrong digit; dead_end = contradiction with nothing left to undo; "
         "budget_exhausted = NFE cap reached with work left. The paper's planners cannot detect either, so all "
