@@ -260,7 +260,8 @@ def plot(rows, splits, path: Path, n_text: str) -> None:
                 continue
             ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
                     linestyle="none" if method == BASELINE else "-", label=method, markersize=9)
-        ax.set_title(f"{split} split (n = {n_text})")
+        split_n = "/".join(str(n) for n in sorted({r["n"] for r in rows if r["split"] == split})) or n_text
+        ax.set_title(f"{split} split (n = {split_n})")
         ax.set_xlabel("mean NFE per puzzle")
         ax.set_ylabel("exact accuracy (%)")
         ax.grid(alpha=0.3)
