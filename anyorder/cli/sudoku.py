@@ -8,7 +8,8 @@ or an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam sear
     anyorder solve --file anyorder/assets/sudoku/test.npz --output out.txt --limit 100  # known solutions: accuracy
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
     anyorder solve --file F --decoder backtrack max_nfe=100   # beyond the paper: selfcorrect | bestofn |
-                                                              # backtrack | orderbeam (--decoder = mode=)
+                                                              # restart | backtrack | orderbeam | beamback
+                                                              # (--decoder = mode=)
     anyorder solve --file F --checkpoint ARM mode=beam beam_width=3   # ARM checkpoint (default: greedy)
     anyorder solve --file F --checkpoint ARM --beam 3                 # the same (--beam N is an alias)
     anyorder demo --n 100                 # vanilla vs top_prob vs top_prob_margin on the shipped test split
@@ -179,7 +180,7 @@ def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
     """MDM decoding with the plan -> (grids (N, 81), description)."""
     if plan.mode in ("greedy", "beam"):
         raise InputError(f"mode={plan.mode} (or --beam) needs an ARM checkpoint; MDMs decode with mode=unmask, "
-                         "remask, selfcorrect, bestofn, backtrack or orderbeam")
+                         "remask, selfcorrect, bestofn, restart, backtrack, orderbeam or beamback")
     noise = "none" if plan.noise == "none" else (f"{plan.noise} {plan.noise_scale:g}"
                                                  + (" annealed" if plan.noise_anneal else ""))
     what = f"MDM {plan.score_name}, noise {noise}, {plan.mode}, budget {plan.budget}, {plan.steps} steps"

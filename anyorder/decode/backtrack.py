@@ -1,14 +1,23 @@
 """Constraint-masked unmask decoding with back-tracking, ``Plan(mode="backtrack")`` (issue 17).
 
-Needs a checker (``checker.Checker``: the task's consistent / verify / allowed hooks). Each step, per row:
+Needs a checker (``checker.Checker``: the task's consistent / verify / allowed hooks). Each reveal gets a place
+in one sequence per row, ``seq = step * L + rank`` (``rank``: its place by score among that step's reveals, so
+the least certain reveal of a step counts as the latest). A reveal is a *decision* when the rules alone left
+its position more than one value. Each step, per row:
 
 1. allowed values = the checker's ``allowed`` minus this row's banned (position, value) pairs. A *dead end* is a
    masked position with no allowed value, or a full answer that ``verify`` rejects. On a dead end the row backs
-   up without a model call: the latest *guess* (a reveal with a choice of values whose allowed-value probability
-   was below ``plan.guess_below``; if none, the latest reveal with a choice) and every later reveal are masked, and the
-   again; the guessed value is banned at that position for as long as the reveals before it stand (bans made deeper are
-   lifted). Repeated until no dead end is left (a depth-first search over the model's order); a row with nothing
-   left to undo stops (status DEAD_END). Back-ups per row are capped by ``plan.max_revisions``.
+   up without a model call to a decision ``d``: the latest *guess* (a decision whose allowed-value probability
+   was below ``plan.guess_below``), else the latest decision. ``d``'s whole step (reveals made together with
+   it) and every later reveal are masked again and ``d``'s value is banned at its position for as long as the
+   reveals before ``d`` stand (bans made later are lifted). The ban is *proven* when ``d`` was the latest
+   decision and the only one of its step (that is depth-first search); otherwise (a jump over later decisions, or
+   decisions made together with ``d`` that may be the wrong ones) it is *tentative*, as is any ban made while a
+   tentative one stands. A row with no decision left to undo drops its tentative bans and goes on
+   chronologically (back-ups one decision at a time in ``seq`` order, no jumps: complete); with no tentative ban left it
+   stops (status DEAD_END: no answer satisfies the rules, the givens and the proven bans). Before this, a ban
+   could land on a correct digit made together with the wrong one, for good: spurious dead ends.
+   Back-ups per row are capped by ``plan.max_revisions``.
 2. one model call for the rows with masks; log-probs restricted to the allowed values and renormalised, so a
    forced value (one allowed) has probability 1 and is revealed first by any certainty score; then reveal as
    ``unmask`` does (``checker.reveal``: ``plan.budget`` on the grid of ``plan.steps``, then ceil(#masked / calls
@@ -31,50 +40,69 @@ from anyorder.decode.selfcorrect import _trace
 READS = frozenset({"steps", "budget", "score", "value", "temperature", "top_k", "top_p", "noise", "noise_scale",
                    "noise_anneal", "schedule", "k", "threshold", "factor", "max_nfe", "max_revisions",
                    "guess_below"})
-MAX_BACKUPS_PER_STEP = 64  # back-ups tried between two model calls (each undoes at least one reveal)
+
+
+class _Search:
+    """Per-row search state (all (B, L) or (B, L, V) tensors): ``seq`` of each reveal (-1: none), its
+    allowed-value probability ``conf``, ``choice`` (a decision), ``ban_level`` (seq of the decision a ban
+    belongs to, -1: no ban), ``tentative`` bans, rows searching ``chrono``-logically only."""
+
+    def __init__(self, b: int, length: int, dev):
+        self.seq = torch.full((b, length), -1, dtype=torch.int64, device=dev)
+        self.conf = torch.ones(b, length, device=dev)
+        self.choice = torch.zeros(b, length, dtype=torch.bool, device=dev)
+        self.ban_level: torch.Tensor | None = None
+        self.tentative: torch.Tensor | None = None
+        self.chrono = torch.zeros(b, dtype=torch.bool, device=dev)
+
+    def ensure_bans(self, vocab: int) -> None:
+        if self.ban_level is None:
+            b, length = self.seq.shape
+            self.ban_level = torch.full((b, length, vocab), -1, dtype=torch.int64, device=self.seq.device)
+            self.tentative = torch.zeros(b, length, vocab, dtype=torch.bool, device=self.seq.device)
 
 
 def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor, plan, mask_id: int,
-                     seeds: torch.Tensor, trace: bool = False, checker=None) -> DecodeResult:
-    """Constraint-masked decoding with back-tracking of validated inputs (shapes as in ``decoder.decode``)."""
+                     seeds: torch.Tensor, trace: bool = False, checker=None,
+                     caps: torch.Tensor | None = None) -> DecodeResult:
+    """Constraint-masked decoding with back-tracking of validated inputs (shapes as in ``decoder.decode``).
+    ``caps`` (B,) int64: per-row NFE caps instead of ``plan.nfe_cap`` (what a cascade has left)."""
     require_checker(checker, "backtrack")
     b, length = tokens.shape
     dev = tokens.device
     maskable = (tokens == mask_id) & ~is_fixed
     x, order = tokens.clone(), torch.full_like(tokens, -1)
-    conf = torch.ones(b, length, device=dev)  # allowed-value probability of each reveal
-    choice = torch.zeros_like(maskable)  # the reveal had more than one allowed value (not forced by the rules)
-    ban_level: torch.Tensor | None = None  # (B, L, V) int64: step of the guess a ban belongs to, -1 = no ban
+    s = _Search(b, length, dev)
     nfe = torch.zeros(b, dtype=torch.int64, device=dev)
     backups = torch.zeros_like(nfe)
     live = torch.ones(b, dtype=torch.bool, device=dev)
     status = torch.zeros_like(nfe)
     vocab = None
-    cap, n_calls, steps = plan.nfe_cap, 0, ([] if trace else None)
-    for step in range(cap + 1):
+    cap = torch.full((b,), plan.nfe_cap, dtype=torch.int64, device=dev) if caps is None else caps.to(dev)
+    n_calls, steps = 0, ([] if trace else None)
+    last_step = int(cap.max()) if b else 0
+    for step in range(last_step + 1):
         allowed = None
         if vocab is not None or callable(getattr(checker, "allowed", None)):
-            for _ in range(MAX_BACKUPS_PER_STEP):
+            while True:  # ends: each pass backs up, stops or turns chronological every dead row (backups capped)
                 masked = (x == mask_id) & maskable
                 allowed = allowed_values(checker, x, maskable, mask_id, vocab or 0)
                 vocab = allowed.shape[2]
-                if ban_level is None:
-                    ban_level = torch.full((b, length, vocab), -1, dtype=torch.int64, device=dev)
-                n_rules = allowed.sum(dim=2)  # allowed by the rules alone (bans are heuristics)
-                allowed &= ban_level < 0
+                s.ensure_bans(vocab)
+                n_rules = allowed.sum(dim=2)  # allowed by the rules alone (bans are search state)
+                allowed &= s.ban_level < 0
                 full = ~masked.any(dim=1)
                 dead = live & ((masked & ~allowed.any(dim=2)).any(dim=1) | (full & ~checker.verify(x)))
                 dead &= backups < plan.max_revisions
                 if not bool(dead.any()):
                     break
-                x, order, conf, choice, ban_level, stuck = _back_up(x, order, conf, choice, ban_level, dead, plan,
-                                                                    mask_id)
-                backups += dead & ~stuck
+                x, order, stuck, backed = _back_up(x, order, s, dead, plan, mask_id)
+                backups += backed
                 live &= ~stuck
                 status = torch.where(stuck, DEAD_END, status)
         masked = (x == mask_id) & maskable
         full = ~masked.any(dim=1)
-        if step == cap:
+        if step == last_step:
             break
         active = live & ~full & (nfe < cap)
         if not bool(active.any()):
@@ -86,13 +114,13 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
         if allowed is None:  # first call of a checker without ``allowed``: the vocabulary is known now
             vocab = log_probs.shape[2]
             allowed = allowed_values(checker, x, maskable, mask_id, vocab)
-            ban_level = torch.full((b, length, vocab), -1, dtype=torch.int64, device=dev)
+            s.ensure_bans(vocab)
             n_rules = allowed.sum(dim=2)
         al = allowed[rows]
         lp = restrict(log_probs, al)
         xr = x[rows]
         cand = masked[rows]
-        calls_left = cap - nfe[rows] + 1
+        calls_left = cap[rows] - nfe[rows] + 1
         xr2, sel, rank, forced = reveal(lp, xr, cand, step, plan, seeds[rows], calls_left)
         clash = (sel.sum(dim=1) > 1) & ~checker.consistent(xr2)
         if bool(clash.any()):  # simultaneous reveals that break a rule together: keep the best-ranked one
@@ -100,9 +128,10 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
             keep = torch.where(clash[:, None], sel & top, sel)
             xr2 = torch.where(sel & ~keep, mask_id, xr2)
             sel = keep
-        conf_r = torch.where(sel, lp.gather(2, xr2[..., None]).squeeze(2).exp(), conf[rows])
-        x[rows], conf[rows] = xr2, conf_r
-        choice[rows] = torch.where(sel, n_rules[rows] > 1, choice[rows])
+        x[rows] = xr2
+        s.conf[rows] = torch.where(sel, lp.gather(2, xr2[..., None]).squeeze(2).exp(), s.conf[rows])
+        s.choice[rows] = torch.where(sel, n_rules[rows] > 1, s.choice[rows])
+        s.seq[rows] = torch.where(sel, step * length + rank, s.seq[rows])
         order[rows] = torch.where(sel, step, order[rows])
         status[rows] = torch.where(forced, BUDGET_EXHAUSTED, status[rows])
         if steps is not None:
@@ -113,25 +142,44 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     return DecodeResult(x, order, nfe, n_calls, steps, status)
 
 
-def _back_up(x, order, conf, choice, ban_level, dead, plan, mask_id):
-    """One back-up on the ``dead`` rows (vectorised): to the latest guess, else to the latest reveal that had a
-    choice (chronological back-tracking; complete given budget). Returns (x, order, conf, choice, ban_level,
-    stuck (B,) bool: nothing left to undo)."""
-    revealed = (order >= 0) & choice
-    stuck = dead & ~revealed.any(dim=1)
-    go = dead & ~stuck
-    guess = revealed & (conf < plan.guess_below)
-    last_guess = torch.where(guess, order, -1).amax(dim=1)
-    point = torch.where(last_guess >= 0, last_guess, torch.where(revealed, order, -1).amax(dim=1))  # (B,)
-    at_point = revealed & (order == point[:, None])
-    cell = torch.where(at_point, conf, float("inf")).argmin(dim=1)  # the guess itself
+def _back_up(x, order, s: _Search, dead, plan, mask_id):
+    """One back-up on the ``dead`` rows (vectorised, updates ``s`` in place): to the latest guess (unless the row
+    is chronological), else to the latest decision. A dead row with no decision drops its tentative bans and
+    turns chronological, or, with none, is stuck. Returns (x, order, stuck (B,), backed up (B,) int64)."""
+    decision = (s.seq >= 0) & s.choice
+    has = decision.any(dim=1)
+    has_tent = (s.tentative & (s.ban_level >= 0)).flatten(1).any(dim=1)
+    restart = dead & ~has & has_tent
+    if bool(restart.any()):  # the heuristic jumps may have banned a needed value: keep only proven bans
+        drop = restart[:, None, None] & s.tentative
+        s.ban_level = torch.where(drop, -1, s.ban_level)
+        s.tentative = s.tentative & ~drop
+        s.chrono |= restart
+    stuck = dead & ~has & ~has_tent
+    go = dead & has
+    latest = torch.where(decision, s.seq, -1).amax(dim=1)  # (B,)
+    guess = decision & (s.conf < plan.guess_below) & ~s.chrono[:, None]
+    last_guess = torch.where(guess, s.seq, -1).amax(dim=1)
+    point = torch.where(last_guess >= 0, last_guess, latest)
+    cell = (s.seq == point[:, None]).to(torch.int64).argmax(dim=1)  # seqs are unique within a row
     value = x.gather(1, cell[:, None]).squeeze(1)
-    undo = go[:, None] & (order >= 0) & (order >= point[:, None])
+    # heuristic rows undo the target's whole step (its reveals were made together); chronological rows undo
+    # from the target's place in the sequence on
+    step_of = order.gather(1, cell[:, None]).squeeze(1)
+    same_step = decision & (order == step_of[:, None])
+    proven = (point == latest) & ((same_step.sum(dim=1) == 1) | s.chrono)
+    from_here = torch.where(s.chrono[:, None], s.seq >= point[:, None], order >= step_of[:, None])
+    undo = go[:, None] & (s.seq >= 0) & from_here
     x = torch.where(undo, mask_id, x)
     order = torch.where(undo, -1, order)
-    conf = torch.where(undo, 1.0, conf)
-    choice = choice & ~undo
-    ban_level = torch.where(go[:, None, None] & (ban_level > point[:, None, None]), -1, ban_level)
+    s.seq = torch.where(undo, -1, s.seq)
+    s.conf = torch.where(undo, 1.0, s.conf)
+    s.choice = s.choice & ~undo
+    lift = go[:, None, None] & (s.ban_level > point[:, None, None])
+    s.ban_level = torch.where(lift, -1, s.ban_level)
+    s.tentative = s.tentative & ~lift
+    active_tent = (s.tentative & (s.ban_level >= 0)).flatten(1).any(dim=1)
     rows = go.nonzero()[:, 0]
-    ban_level[rows, cell[rows], value[rows]] = point[rows]
-    return x, order, conf, choice, ban_level, stuck
+    s.ban_level[rows, cell[rows], value[rows]] = point[rows]
+    s.tentative[rows, cell[rows], value[rows]] = (~proven | active_tent)[rows]
+    return x, order, stuck, go.to(torch.int64)

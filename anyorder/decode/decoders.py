@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable
 
-from anyorder.decode import autoregressive, backtrack, bestofn, orderbeam, remask, selfcorrect, unmask
+from anyorder.decode import autoregressive, backtrack, bestofn, cascade, orderbeam, remask, selfcorrect, unmask
 from anyorder.errors import ConfigError
 
 
@@ -39,11 +39,15 @@ DECODERS: dict[str, Decoder] = {
                            "optional"),
     "bestofn": Decoder(bestofn.bestofn_decode, bestofn.READS,
                        "unmask, verify; decode again with Gumbel noise until verified (samples decodes)", "required"),
+    "restart": Decoder(bestofn.restart_decode, bestofn.READS,
+                       "bestofn whose decodes reveal only allowed values and stop at a dead end", "required"),
     "backtrack": Decoder(backtrack.backtrack_decode, backtrack.READS,
                          "reveal only allowed values; on a dead end re-mask the latest guess and what followed",
                          "required"),
     "orderbeam": Decoder(orderbeam.orderbeam_decode, orderbeam.READS,
                          "beam search over orders by accumulated log-prob (checker optional)", "optional"),
+    "beamback": Decoder(cascade.beamback_decode, cascade.READS,
+                        "orderbeam with half the NFE cap, then backtrack on the unverified rows", "required"),
 }
 
 

@@ -22,8 +22,10 @@ RULES = SudokuRules.for_layout("board81")
 METHODS = {
     "selfcorrect": dict(mode="selfcorrect", max_nfe=90),
     "bestofn": dict(mode="bestofn", samples=3),
+    "restart": dict(mode="restart", samples=3),
     "backtrack": dict(mode="backtrack", max_nfe=90),
     "orderbeam": dict(mode="orderbeam", beam_width=2, max_nfe=200),
+    "beamback": dict(mode="beamback", beam_width=2, max_nfe=200),
 }
 
 
@@ -108,8 +110,8 @@ def test_self_correction_recovers_a_wrong_reveal_that_plain_decoding_keeps():
 
 def test_verifier_methods_recover_too():
     wrong = first_blank_cell_without_conflict()
-    for name in ("bestofn", "backtrack"):
-        plan = Plan(**{**METHODS[name], **({"samples": 6, "retry_noise": 3.0} if name == "bestofn" else
+    for name in ("bestofn", "restart", "backtrack"):
+        plan = Plan(**{**METHODS[name], **({"samples": 6, "retry_noise": 3.0} if name != "backtrack" else
                                            {"max_revisions": 64, "max_nfe": 200})})
         res = decode(Oracle(wrong), PUZ, FIXED, plan, 0, seeds=1, checker=RULES)
         ok = RULES.verify(res.tokens)
@@ -127,7 +129,7 @@ def test_budget_is_a_hard_cap_and_reported():
 
 
 def test_verifier_decoders_need_a_checker():
-    for name in ("bestofn", "backtrack"):
+    for name in ("bestofn", "restart", "backtrack", "beamback"):
         with pytest.raises(ConfigError, match="checker"):
             decode(Oracle(), PUZ, FIXED, Plan(mode=name), 0)
 
@@ -153,3 +155,46 @@ def test_plan_rejects_fields_a_decoder_ignores():
         Plan(mode="unmask", probes=3)
     with pytest.raises(ConfigError):
         Plan(mode="selfcorrect", samples=2)
+
+
+def test_backtrack_bans_the_value_that_caused_the_dead_end():
+    """Regression (issue 17): several reveals per step, one of them a confident wrong digit. The old back-up
+    undid the whole step of the latest guess but banned only its least certain reveal, a correct digit, for as
+    long as the earlier reveals stood: at step 0 that ban was permanent, the wrong digit came back each time
+    and these puzzles ended in DEAD_END. Bans from jumps are now tentative and dropped (then the search goes
+    on chronologically) before any dead end is declared, so every solvable puzzle is solved."""
+    rows = torch.tensor([0, 1, 5])
+    model = Oracle(first_blank_cell_without_conflict())
+    res = decode(model, PUZ[rows], FIXED[rows], Plan(mode="backtrack", steps=10, max_nfe=250, max_revisions=1000),
+                 0, seeds=1, checker=RULES)
+    assert torch.equal(res.tokens, SOL[rows])
+    assert (res.status == OK).all()
+    assert int(res.nfe.sum()) == int(model.rows.sum()) and (res.nfe <= 250).all()
+
+
+def test_beamback_searches_where_every_beam_died():
+    """Phase 1 (orderbeam) dies on a confident wrong digit; phase 2 (backtrack) solves those rows with the
+    NFE left; nfe is the exact sum of both phases."""
+    wrong = first_blank_cell_without_conflict()
+    beam = decode(Oracle(wrong), PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, max_nfe=100), 0, checker=RULES)
+    assert not RULES.verify(beam.tokens).all()
+    model = Oracle(wrong)
+    res = decode(model, PUZ, FIXED, Plan(mode="beamback", beam_width=2, max_nfe=200, budget="threshold",
+                                         max_revisions=64), 0, checker=RULES)
+    assert torch.equal(res.tokens, SOL) and (res.status == OK).all()
+    assert torch.equal(res.nfe, model.rows) and (res.nfe <= 200).all()
+
+
+def test_restart_attempts_stop_at_a_dead_end():
+    """A restart attempt that reaches a dead end stops there (no calls spent on a doomed answer), so with the
+    same plan it never uses more calls than bestofn, and its answers obey the rules whenever they are full."""
+    wrong = first_blank_cell_without_conflict()
+    plan = dict(samples=4, retry_noise=3.0, steps=20)
+    plain = decode(Oracle(wrong), PUZ, FIXED, Plan(mode="bestofn", **plan), 0, seeds=2, checker=RULES)
+    model = Oracle(wrong)
+    res = decode(model, PUZ, FIXED, Plan(mode="restart", **plan), 0, seeds=2, checker=RULES)
+    assert torch.equal(res.nfe, model.rows) and (res.nfe <= 80).all()
+    assert (res.nfe <= plain.nfe).all() and (res.nfe < plain.nfe).any()
+    full = (res.tokens != 0).all(dim=1)
+    assert torch.equal(RULES.consistent(res.tokens) | ~full, torch.ones_like(full))
+    assert torch.equal(res.status == OK, RULES.verify(res.tokens))

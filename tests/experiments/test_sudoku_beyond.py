@@ -39,10 +39,10 @@ def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
     monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
     out = tmp_path / "beyond"
     args = ["reproduce", "beyond", "--out", str(out), "--n", "3", "--configs",
-            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2"]
+            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2,beamback-100"]
     assert main(args) == 0
     rows = [json.loads(p.read_text()) for p in sorted((out / "raw").glob("*.json"))]
-    assert len(rows) == 10 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)
+    assert len(rows) == 12 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)
     assert all(r["max_nfe"] <= 200 and r["wrong_reveal"] + r["dead_end"] + r["budget_exhausted"] == 0 for r in rows)
     md = (out / "frontier.md").read_text()
     assert "n = 3 per split" in md and "backtrack-50" in md
@@ -53,3 +53,12 @@ def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
     before = (out / "raw" / "test__margin-50.json").stat().st_mtime_ns
     assert main(args) == 0  # finished runs are reused
     assert (out / "raw" / "test__margin-50.json").stat().st_mtime_ns == before
+
+
+def test_few_givens_set_is_stratified_by_givens():
+    arrays = beyond.few_givens_arrays(per_count=2, pool=60, seed=17)
+    givens = (arrays["puzzles"] > 0).sum(axis=1)
+    assert (np.diff(givens) >= 0).all()  # fewest givens first
+    assert np.bincount(givens).max() <= 2 and len(np.unique(givens)) >= 3
+    assert ((arrays["puzzles"] == 0) | (arrays["puzzles"] == arrays["solutions"])).all()
+    assert (arrays["n_givens"] == givens).all()

@@ -3,7 +3,7 @@ planners, at measured NFE (issue 17). Not a paper table: the paper has no such d
 
 Decodes the first ``--n`` puzzles of the shipped test and hard splits with every configuration of ``CONFIGS``
 (the paper's unmask-and-keep top_prob / top_prob_margin at 50 steps as the baseline; ``selfcorrect``,
-``bestofn``, ``backtrack``, ``orderbeam`` at several NFE caps) and writes into ``--out``:
+``bestofn``, ``restart``, ``backtrack``, ``orderbeam``, ``beamback`` at several NFE caps) and writes into ``--out``:
 
 - ``frontier.md/.csv``: per split and configuration, exact accuracy, mean and max NFE per puzzle and every
   failure classified: *wrong reveal* (the decode finished, a wrong digit stayed), *dead end* (a contradiction
@@ -35,7 +35,7 @@ from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END
 from anyorder.errors import InputError
 from anyorder.experiments.report import figure, write_table
 from anyorder.experiments.sudoku import evaluate as ev
-from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.dataset import rated_arrays, save_npz, shipped
 from anyorder.tasks.sudoku.formats import load_any
 
 DEFAULT_N = 200
@@ -53,6 +53,9 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
     "bestofn-200": ("bestofn", Plan(mode="bestofn", samples=4, retry_noise=0.3)),
     "backtrack-200": ("backtrack", Plan(mode="backtrack", max_nfe=200, max_revisions=256, **_TH)),
     "backtrack-50": ("backtrack", Plan(mode="backtrack", max_nfe=50, max_revisions=256, **_TH)),
+    "restart-100": ("restart", Plan(mode="restart", samples=32, retry_noise=0.3, steps=25, max_nfe=100)),
+    "beamback-100": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=100, max_revisions=256, **_TH)),
+    "beamback-200": ("beamback", Plan(mode="beamback", beam_width=2, max_nfe=200, max_revisions=512, **_TH)),
     "orderbeam-2": ("orderbeam", Plan(mode="orderbeam", beam_width=2, max_nfe=200, threshold=0.99)),
     "orderbeam-4": ("orderbeam", Plan(mode="orderbeam", beam_width=4, expand=3, max_nfe=200, threshold=0.99)),
     "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
@@ -71,6 +74,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-only", action="store_true", help="only rebuild the tables and plot from raw/")
+    p.add_argument("--few-givens", type=int, default=0, metavar="K",
+                   help="also decode OUT/fewgivens.npz: up to K generated puzzles per number of givens, fewest "
+                        "first (built once from --few-pool puzzles of generator stream 17; default: off)")
+    p.add_argument("--few-pool", type=int, default=6000, help="puzzles generated for --few-givens")
 
 
 def classify(exact: np.ndarray, status: np.ndarray | None) -> dict[str, int]:
@@ -101,6 +108,12 @@ def run_one(sm, data, name: str, args) -> dict:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     sources = [s for s in args.splits.split(",") if s]
+    if getattr(args, "few_givens", 0) > 0:
+        few = out / "fewgivens.npz"
+        if not few.exists():
+            out.mkdir(parents=True, exist_ok=True)
+            save_npz(few, few_givens_arrays(args.few_givens, args.few_pool, FEW_GIVENS_SEED))
+        sources.append(str(few))
     splits = [s if s in SPLITS else Path(s).stem for s in sources]
     names = [c for c in args.configs.split(",") if c] or list(CONFIGS)
     bad = [c for c in names if c not in CONFIGS] + [s for s in sources if s not in SPLITS and not Path(s).exists()]
@@ -128,6 +141,22 @@ def run(args: argparse.Namespace) -> int:
     write_report(out, splits)
     print(f"wrote {out} ({time.time() - start:.0f}s)")
     return 0
+
+
+FEW_GIVENS_SEED = 17  # generator stream of the few-givens set (the shipped splits use other streams)
+
+
+def few_givens_arrays(per_count: int, pool: int, seed: int) -> dict:
+    """Our generator's puzzles stratified by number of givens: ``pool`` minimal puzzles of stream ``seed``, then
+    up to ``per_count`` of each number of givens (first generated first), sorted by givens (fewest first).
+    The generator makes 21-29 givens (22 or fewer in about 3% of puzzles); 17-20 need a published collection
+    (``anyorder data sudoku --from``). Returns dataset arrays (``dataset.save_npz``)."""
+    from anyorder.tasks.sudoku.generate import generate
+
+    puzzles, solutions = generate(pool, seed)
+    givens = (puzzles > 0).sum(axis=1)
+    idx = np.concatenate([np.flatnonzero(givens == g)[:per_count] for g in np.unique(givens)])
+    return rated_arrays(puzzles[idx], solutions[idx], idx)
 
 
 def _load_split(source: str, n: int):
@@ -159,13 +188,14 @@ def write_report(out: Path, splits) -> None:
                   dead_end=r["dead_end"], budget_exhausted=r["budget_exhausted"],
                   plan=" ".join(f"{k}={v}" for k, v in r["plan"].items()), seconds=r["seconds"]) for r in rows]
     notes = [
-        "Command: `anyorder reproduce beyond --n N` (shipped MDM, first N puzzles of each shipped split, seed 0).",
+        "Command: `anyorder reproduce beyond --n N [--few-givens K]` (shipped MDM, first N puzzles of each shipped "
+        "split, seed 0; split fewgivens: see givens.md); `--configs` runs a subset, finished runs are reused.",
         "NFE = sequence evaluations per puzzle; `max_nfe` is the largest any puzzle used (the cap is in `plan`).",
         "Failures: wrong_reveal = finished with a wrong digit; dead_end = contradiction with nothing left to undo; "
         "budget_exhausted = NFE cap reached with work left. The paper's planners cannot detect either, so all "
         "their failures count as wrong reveals.",
-        "bestofn, backtrack and orderbeam use the Sudoku rules (verify / allowed values) through the task's "
-        "hooks; selfcorrect and the baseline use the model only.",
+        "bestofn, restart, backtrack, orderbeam and beamback use the Sudoku rules (verify / allowed values) "
+        "through the task's hooks; selfcorrect and the baseline use the model only.",
         "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
         "speed measurement. Configurations missing from the table were not run (CPU time).",
     ]
@@ -195,20 +225,23 @@ def by_givens(rows, out: Path) -> None:
     """``givens.md/.csv``: exact accuracy by number of givens, per split and configuration (runs that stored
     per-puzzle results)."""
     table = []
+    rows = [r for r in rows if r.get("per_puzzle")]
+    counts = sorted({int(g) for r in rows for g in r["per_puzzle"]["givens"]})
     for r in rows:
-        pp = r.get("per_puzzle")
-        if not pp:
-            continue
+        pp = r["per_puzzle"]
         exact, givens = np.asarray(pp["exact"]), np.asarray(pp["givens"])
         row = dict(split=r["split"], config=r["config"], n=r["n"])
-        for g in np.unique(givens):
+        for g in counts:  # every column in every row, fewest givens first ('-': no such puzzle)
             sel = givens == g
-            row[f"g{int(g)}"] = f"{100 * exact[sel].mean():.0f}% ({int(sel.sum())})"
+            row[f"g{g}"] = f"{100 * exact[sel].mean():.0f}% ({int(sel.sum())})" if sel.any() else "-"
         table.append(row)
     if table:
         write_table(table, out / "givens.md", out / "givens.csv",
                     title="Exact accuracy by number of givens (puzzles in brackets)",
-                    notes=["Columns gK: puzzles with K givens; from the raw/ runs that stored per-puzzle results."])
+                    notes=["Columns gK: puzzles with K givens; from the raw/ runs that stored per-puzzle results.",
+                           "Split fewgivens: `--few-givens K`, up to K puzzles per number of givens from "
+                           f"generator stream {FEW_GIVENS_SEED}, pool --few-pool (our generator makes minimal puzzles "
+                           "with 21-29 givens; 17-20 need a published collection, `anyorder data sudoku --from`)."])
 
 
 def plot(rows, splits, path: Path, n_text: str) -> None:
@@ -223,7 +256,8 @@ def plot(rows, splits, path: Path, n_text: str) -> None:
                     continue
                 ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
                         linestyle="none" if method == BASELINE else "-", label=method, markersize=9)
-            ax.set_title(f"{split} split (n = {n_text})")
+            split_n = "/".join(str(n) for n in sorted({r["n"] for r in rows if r["split"] == split})) or n_text
+            ax.set_title(f"{split} split (n = {split_n})")
             ax.set_xlabel("mean NFE per puzzle")
             ax.set_ylabel("exact accuracy (%)")
             ax.grid(alpha=0.3)
