@@ -11,7 +11,9 @@ Targets (name -> what it feeds):
   plan_overrides   KEY=VALUE strings -> decoding plan items (cli.plan_args.plan_from_args)
   checkpoint_json  a valid config.json with one value replaced by fuzzed JSON, or raw bytes (checkpoint.load)
 
-``CALLS`` counts the inputs each target received (scripts/fuzz.sh reports them).
+``CALLS`` counts the inputs each target received and ``ERRORS`` the documented errors each raised, by type
+(scripts/fuzz.sh reports both). Files go to a fresh folder under ``$ANYORDER_FUZZ_TMP`` (default: the system
+temporary directory); the large-budget driver points it at /dev/shm where it exists.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import argparse
 import collections
 import copy
 import json
+import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -29,7 +33,19 @@ from anyorder.errors import AnyorderError
 
 ALLOWED = (AnyorderError,)
 CALLS: collections.Counter = collections.Counter()
-_WORK = Path(tempfile.mkdtemp(prefix="anyorder-fuzz-"))
+ERRORS: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+MESSAGES: dict[tuple[str, str], set] = collections.defaultdict(set)
+"""(target, error type) -> distinct messages with the numbers replaced by '#' (at most 1,000 kept)."""
+
+
+def record(target: str, error: BaseException) -> None:
+    """Count one documented error that ``target`` raised."""
+    kind = type(error).__name__
+    ERRORS[target][kind] += 1
+    seen = MESSAGES[target, kind]
+    if len(seen) < 1000:
+        seen.add(re.sub(r"\d+", "#", str(error).splitlines()[0] if str(error) else "")[:120])
+_WORK = Path(tempfile.mkdtemp(prefix="anyorder-fuzz-", dir=os.environ.get("ANYORDER_FUZZ_TMP")))
 
 
 def _file(name: str, data: bytes) -> Path:
