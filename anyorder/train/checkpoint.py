@@ -319,9 +319,15 @@ def _model_kind_and_config(ckpt: Path, config: dict):
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
 
 
-def expected_tensors(ckpt: Path, config: dict) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
-    """{name: (shape, dtype)} of the model the config describes, built on the meta device (no allocation)."""
+def expected_tensors(ckpt: Path, config: dict, n_tensors: int) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """{name: (shape, dtype)} of the model the config describes, built on the meta device (no allocation).
+    ``n_tensors`` = tensors in the weights file: a config with more layers than that cannot match it, and is
+    refused before building (a fuzzed n_layers of 10^5 took minutes of CPU to build even on the meta device)."""
     kind, cfg = _model_kind_and_config(ckpt, config)
+    layers = getattr(cfg, "n_layers", None)
+    if isinstance(layers, int) and layers > n_tensors:
+        raise CheckpointError(f"{ckpt / 'config.json'}: n_layers={layers} cannot match a weights file of "
+                              f"{n_tensors} tensors")
     try:
         with torch.device("meta"):
             model = kind.build(cfg)
@@ -335,12 +341,12 @@ def check_header(ckpt: Path, config: dict, name: str) -> None:
     with the model the config describes; mismatches raise CheckpointError naming the file, before any weight
     or model is allocated."""
     file = ckpt / name
-    expected = expected_tensors(ckpt, config)
     try:
         with safe_open(str(file), framework="pt") as f:
             header = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{file}: cannot parse safetensors header ({e})") from e
+    expected = expected_tensors(ckpt, config, len(header))
     missing = sorted(set(expected) - set(header))
     unexpected = sorted(set(header) - set(expected))
     wrong = []
@@ -382,7 +388,7 @@ def check_vocab(ckpt: Path, config: dict, tokenizer: Tokenizer) -> None:
 def build_model(ckpt: Path, config: dict, state: dict[str, torch.Tensor], file: str) -> torch.nn.Module:
     """Rebuild the model of config["model_kind"] from config["model"] and load ``state``; mismatches and
     non-finite weights name ``file``. Names and shapes are compared on a meta-device model first."""
-    expected = expected_tensors(ckpt, config)
+    expected = expected_tensors(ckpt, config, len(state))
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     wrong = [f"{k}: file {tuple(state[k].shape)} vs config {shape}"

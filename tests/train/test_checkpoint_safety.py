@@ -49,6 +49,15 @@ def test_huge_config_is_refused_from_the_header_without_allocating(tmp_path, mon
     assert built == [torch.device("meta")]
 
 
+def test_more_layers_than_tensors_is_refused_before_building(tmp_path, monkeypatch):
+    """Found by scripts/fuzz_driver.py (checkpoint_json): n_layers=10^5 took > 20 CPU-s to build on meta."""
+    path = write(tmp_path)
+    edit_config(path, lambda c: c["model"].update(n_layers=100_000))
+    monkeypatch.setattr(Transformer, "__init__", lambda self, cfg: pytest.fail("model built"))
+    with pytest.raises(CheckpointError, match=r"n_layers=100000 cannot match a weights file of \d+ tensors"):
+        ckpt.load(path)
+
+
 def test_header_dtype_mismatch(tmp_path):
     path = write(tmp_path)
     state = Transformer(CFG).state_dict()
