@@ -300,11 +300,11 @@ def _loop(run: Run, interrupted: Callable[[], bool], progress: bool) -> None:
     tick = time.perf_counter()
     last_ckpt = run.step
     try:
-        done = run.step >= cfg.max_steps or _any_rank(acc, run.clock.spent())
+        done = run.step >= cfg.max_steps or _budget_spent(run)
         while not done:
             window.append(train_step(run, run.step))
             bar.update(1)
-            done = run.step >= cfg.max_steps or _any_rank(acc, run.clock.spent())
+            done = run.step >= cfg.max_steps or _budget_spent(run)
             record: dict[str, Any] = {}
             if run.step % cfg.log_every == 0 or done:
                 record = _train_record(run, window, time.perf_counter() - tick)
@@ -420,6 +420,11 @@ def _progress_bar(run: Run, enabled: bool):
 
     return tqdm(total=run.cfg.max_steps, initial=run.step, disable=not enabled, desc=run.cfg.name,
                 dynamic_ncols=True)
+
+
+def _budget_spent(run: Run) -> bool:
+    """The wall-clock budget is spent on some rank (no collective call when there is no budget)."""
+    return run.clock.budget > 0 and _any_rank(run.accelerator, run.clock.spent())
 
 
 def _any_rank(acc, flag: bool) -> bool:
