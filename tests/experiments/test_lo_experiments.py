@@ -1,5 +1,6 @@
 import argparse
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -99,3 +100,31 @@ def test_imbalance_against_exact_posterior_is_zero_for_the_exact_model():
     cfg = lo_imbalance.ImbalanceConfig(n_masks=40, eval_batch=20)
     row = lo_imbalance.measure(ExactOracle(dist), ExactOracle(dist), dist, 11, cfg, "cpu")
     assert row["latent_err"] == 0 and row["observation_err"] == 0 and row["masked_obs"] == 22
+
+
+def test_table1_curve_scores_every_checkpoint(tmp_path):
+    """--curve keeps every checkpoint (beyond the default 2) and writes one curve row per checkpoint, in step order,
+    with the training minutes counted up to that step only."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    lo_table1.add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "t1"), "--pairs", "4:12", "--length", "0", "--steps-train", "6",
+                              "--ckpt-every", "2", "--n-samples", "4", "--runs-dir", str(tmp_path / "runs"),
+                              "--device", "cpu", "--curve"])
+    assert lo_table1.run(args) == 0
+    with open(tmp_path / "t1" / "curve.csv", newline="") as f:
+        curve = list(csv.DictReader(f))
+    assert [int(r["train_steps"]) for r in curve] == [2, 4, 6]
+    assert all(float(r["gap_pts"]) == pytest.approx(float(r["adaptive_%"]) - float(r["vanilla_%"]), abs=0.011)
+               for r in curve)
+    minutes = [float(r["train_min"]) for r in curve]
+    assert minutes == sorted(minutes)
+    assert (tmp_path / "t1" / "curve.png").stat().st_size > 0
+
+
+def test_train_seconds_counts_records_up_to_a_step(tmp_path):
+    (tmp_path / "config.json").write_text('{"batch_size": 10}')
+    recs = [{"step": 5, "samples_per_s": 10.0}, {"step": 10, "samples_per_s": 50.0}]
+    (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    assert lo_table1.train_seconds(tmp_path) == pytest.approx(5 * 10 / 10 + 5 * 10 / 50)
+    assert lo_table1.train_seconds(tmp_path, upto=5) == pytest.approx(5.0)
