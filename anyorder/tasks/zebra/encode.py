@@ -11,6 +11,10 @@ mdm (MDM, ours; the paper does not describe its Zebra sequence): K clue slots of
   Everything but the in-size answer slots is fixed (never masked). Structure tables (like Sudoku's row/col/box):
   slot kind (type, lhs, rhs1, rhs2, answer), clue index (K for answer slots), attribute and house (MAX_SIZE for
   clue slots).
+  Answer layouts (``ANSWER_LAYOUTS``): "table" = slot (attribute A, house H) holds "vV", the value of A in house
+  H; "house" = slot (attribute A, value V) holds "n0=H", the house of "cA=V" (the inverse permutation, the same
+  information). In "house" the 4th structure table is the slot's value V, so the clue operand "cA=V" names a slot
+  by position and the house operand "n0=H" is the very token the slot holds.
 shah (ARM, Shah et al.): the clue-token line (formats.py), ANSWER, then (attribute, house, value) triples in
   solver / fixed / random order, padded with EXTRA ([MASK] of the tokenizer, never predicted); loss on triples.
 """
@@ -36,6 +40,7 @@ ARM_TOKENIZER = SymbolTable(CLUE_TYPES + (LHS, RHS, CLUE_END, "c", "n") + tuple(
 ARM_DIGIT0 = len(CLUE_TYPES) + 5
 ARM_ANSWER = ARM_DIGIT0 + S
 ORDERS = ("solver", "fixed", "random")
+ANSWER_LAYOUTS = ("table", "house")
 
 
 def entity_id(e) -> int:
@@ -84,49 +89,79 @@ def mdm_tables(max_clues: int, max_n: int, max_m: int) -> tuple[tuple[int, ...],
     return tuple(kind), tuple(clue), tuple(attr), tuple(house)
 
 
-def mdm_token_factors() -> dict[str, tuple]:
+def mdm_token_factors(layout: str = "table") -> dict[str, tuple]:
     """Factored operand embeddings for the mdm layout (ModelConfig.token_tables / token_aliases, in the order of
-    ``mdm_tables``: kind, clue, attribute, house): "cA=V" also gets attribute A's row and the embedding of "vV";
-    "n0=H" gets house H's row. A clue operand and the answer slot it names then share embedding components, so
-    matching them needs no learned lookup (without this the CPU model stayed on the permutation-only loss,
-    docs/LOG.md 2026-11-30)."""
+    ``mdm_tables``: kind, clue, attribute, house-or-value). "table": "cA=V" also gets attribute A's row and the
+    embedding of "vV"; "n0=H" gets house H's row. "house": "cA=V" gets attribute A's row and the 4th table's row
+    V, i.e. exactly the structure embedding of the answer slot it names. A clue operand and the answer slot it
+    names then share embedding components, so matching them needs no learned lookup (without this the CPU model
+    stayed on the permutation-only loss, docs/LOG.md 2026-11-30)."""
     v = MDM_TOKENIZER.vocab_size
-    attr, house, alias = [-1] * v, [-1] * v, [-1] * v
-    for h in range(S):
-        house[ENT0 + h] = h
+    attr, fourth, alias = [-1] * v, [-1] * v, [-1] * v
+    if layout == "table":
+        for h in range(S):
+            fourth[ENT0 + h] = h
     for a in range(S):
         for val in range(S):
             t = ENT0 + S + S * a + val
-            attr[t], alias[t] = a, VAL0 + val
+            attr[t] = a
+            if layout == "table":
+                alias[t] = VAL0 + val
+            else:
+                fourth[t] = val
+    house = fourth
     return {"token_tables": ((-1,) * v, (-1,) * v, tuple(attr), tuple(house)), "token_aliases": tuple(alias)}
 
 
-def encode_mdm(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """mdm: x0 (B, 4K + M*N) int64 (answer slots hold the solution) and is_fixed (B, L) bool."""
+def house_of(answer: np.ndarray) -> np.ndarray:
+    """(B, M, N) values per (attribute, house) -> (B, M, N) house per (attribute, value); -1 stays outside the
+    puzzle (each in-size attribute row of a complete answer is a permutation of 0..n-1)."""
+    b, m, n = answer.shape
+    out = np.full_like(answer, -1)
+    bi, ai, hi = np.nonzero(answer >= 0)
+    out[bi, ai, answer[bi, ai, hi]] = hi
+    return out
+
+
+def encode_mdm(arrays: dict[str, np.ndarray], layout: str = "table") -> tuple[np.ndarray, np.ndarray]:
+    """mdm: x0 (B, 4K + M*N) int64 (answer slots hold the solution, ``layout`` "table" or "house") and
+    is_fixed (B, L) bool."""
     c, a = arrays["clues"], arrays["answer"]
     b = c.shape[0]
     t = np.where(c[..., 0] >= 0, c[..., 0] + TYPE0, PAD)[..., None]
     ops = np.where(c[..., 1:] >= 0, c[..., 1:] + ENT0, np.where(c[..., :1] >= 0, NONE, PAD))
     clue_tok = np.concatenate([t, ops], axis=2).reshape(b, -1)
-    ans = a.reshape(b, -1)
-    ans_tok = np.where(ans >= 0, ans + VAL0, PAD)
+    if layout == "house":
+        ans = house_of(a).reshape(b, -1)
+        ans_tok = np.where(ans >= 0, ans + ENT0, PAD)  # "n0=H"
+    else:
+        ans = a.reshape(b, -1)
+        ans_tok = np.where(ans >= 0, ans + VAL0, PAD)
     x0 = np.concatenate([clue_tok, ans_tok], axis=1)
     is_fixed = np.ones_like(x0, bool)
     is_fixed[:, clue_tok.shape[1]:] = ans < 0
     return x0, is_fixed
 
 
-def mdm_input(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def mdm_input(arrays: dict[str, np.ndarray], layout: str = "table") -> tuple[np.ndarray, np.ndarray]:
     """mdm decoding input: the in-size answer slots are [MASK]."""
-    x0, is_fixed = encode_mdm(arrays)
+    x0, is_fixed = encode_mdm(arrays, layout)
     return np.where(is_fixed, x0, MDM_TOKENIZER.mask_id), is_fixed
 
 
-def decode_mdm(tokens: np.ndarray, max_clues: int, max_n: int, max_m: int) -> np.ndarray:
-    """(B, M, N) answer values from mdm tokens (-1 where a slot holds no value token)."""
+def decode_mdm(tokens: np.ndarray, max_clues: int, max_n: int, max_m: int, layout: str = "table") -> np.ndarray:
+    """(B, M, N) answer values per (attribute, house) from mdm tokens (-1 where no value is decoded). "house":
+    slot (A, V) holding "n0=H" puts V at (A, H); a house claimed by several values keeps the highest V, so the
+    table is not a permutation and counts as wrong."""
     t = np.asarray(tokens, np.int64)[:, 4 * max_clues:]
-    v = np.where((t >= VAL0) & (t < VAL0 + S), t - VAL0, -1)
-    return v.reshape(-1, max_m, max_n)
+    if layout != "house":
+        v = np.where((t >= VAL0) & (t < VAL0 + S), t - VAL0, -1)
+        return v.reshape(-1, max_m, max_n)
+    h = np.where((t >= ENT0) & (t < ENT0 + min(S, max_n)), t - ENT0, -1).reshape(-1, max_m, max_n)
+    out = np.full_like(h, -1)
+    bi, ai, vi = np.nonzero(h >= 0)
+    out[bi, ai, h[bi, ai, vi]] = vi  # in increasing vi order: the last (highest) value wins a contested house
+    return out
 
 
 def cell_ranks(arrays: dict[str, np.ndarray], mode: str, rng: np.random.Generator | None = None) -> np.ndarray:

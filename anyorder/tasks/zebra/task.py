@@ -48,12 +48,14 @@ class ZebraMDMOptions(_ZebraOptions):
     # operand embeddings: "factored" = "cA=V" also gets attribute A's table row and the token "vV" (needs
     # structured positions; encode.mdm_token_factors)
     entity_embedding: str = "token"  # token (one free embedding per operand) | factored (shares the tables)
+    answer_layout: str = "table"  # table (slot attribute x house holds the value) | house (attribute x value: its house)
     augment: bool = True  # random value and attribute relabelling per batch
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_choice("position_ids", self.position_ids, ("structured", "learned"))
         _check_choice("entity_embedding", self.entity_embedding, ("token", "factored"))
+        _check_choice("answer_layout", self.answer_layout, encode.ANSWER_LAYOUTS)
         if self.entity_embedding == "factored" and self.position_ids != "structured":
             raise ConfigError("entity_embedding=factored needs position_ids=structured (it shares their tables)")
         if self.max_clues < 1:
@@ -158,12 +160,13 @@ class MDMSource:
     data: Packed
     augment: bool
     seed: int
+    layout: str = "table"
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
         arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         if self.augment:
             arrays = relabel(arrays, rng)
-        x0, is_fixed = encode.encode_mdm(arrays)
+        x0, is_fixed = encode.encode_mdm(arrays, self.layout)
         return {"x0": torch.from_numpy(x0), "is_fixed": torch.from_numpy(is_fixed)}
 
 
@@ -210,13 +213,14 @@ class MDMEvaluation(_Evaluation):
     """Decode the masked answer slots with top-prob-margin, 50 steps (Table 3's best setting is top_prob)."""
 
     plan: dict = field(default_factory=lambda: {"score": "top_prob_margin", "steps": 50})
+    layout: str = "table"
 
     def encode(self, packed: Packed) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens, is_fixed = encode.mdm_input(packed.arrays)
+        tokens, is_fixed = encode.mdm_input(packed.arrays, self.layout)
         return torch.from_numpy(tokens), torch.from_numpy(is_fixed)
 
     def decode(self, tokens: torch.Tensor) -> np.ndarray:
-        return encode.decode_mdm(tokens.cpu().numpy(), self.max_clues, self.max_n, self.max_m)
+        return encode.decode_mdm(tokens.cpu().numpy(), self.max_clues, self.max_n, self.max_m, self.layout)
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,10 +251,12 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
         fields["position_tables"] = encode.mdm_tables(o.max_clues, max_n, max_m)
         fields["positions"] = "none"
     if o.entity_embedding == "factored":
-        fields.update(encode.mdm_token_factors())
-    ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m)
-    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed), model_fields=fields,
-                      metadata={"layout": "mdm", "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},
+        fields.update(encode.mdm_token_factors(o.answer_layout))
+    ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m,
+                       layout=o.answer_layout)
+    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout),
+                      model_fields=fields, metadata={"layout": "mdm", "answer_layout": o.answer_layout,
+                                                     "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},
                       evaluation=ev)
 
 

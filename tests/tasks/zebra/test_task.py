@@ -148,7 +148,8 @@ def test_mdm_and_arm_options_share_fields_checks_and_errors():
     from anyorder.tasks.zebra.task import ZebraARMOptions, ZebraMDMOptions
 
     shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
-    for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment"}),
+    for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment",
+                                                             "answer_layout"}),
                            ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
         help_ = {f: comment for f, _, _, comment in field_help(cls)}
         assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
@@ -175,3 +176,34 @@ def test_draw_picks_the_batch_puzzles_from_seed_step_rank(items):
     idx = ref.integers(0, len(data), size=6)
     assert set(arrays) == set(data.arrays) and all((arrays[k] == v[idx]).all() for k, v in data.arrays.items())
     assert rng.random() == ref.random()  # the generator goes on from the draw (symmetries, answer orders)
+
+
+def test_house_layout_round_trip_and_slot_meaning(items):
+    arr = pack_items(items, 24, 4, 4).arrays
+    x0, fixed = E.encode_mdm(arr, "house")
+    assert (E.decode_mdm(x0, 24, 4, 4, "house") == arr["answer"]).all()
+    assert (fixed == E.encode_mdm(arr, "table")[1]).all()  # the same slots are maskable in both layouts
+    ans = x0[:, 4 * 24:].reshape(-1, 4, 4)
+    for i, (p, _) in enumerate(items):  # slot (A, V) holds "n0=H" with answer[A, H] == V
+        for a in range(p.m):
+            for v in range(p.n):
+                h = E.MDM_TOKENIZER.symbols[ans[i, a, v]]
+                assert h.startswith("n0=") and arr["answer"][i, a, int(h[3:])] == v
+
+
+def test_house_layout_decode_of_a_contested_house_is_not_a_permutation():
+    sym = E.MDM_TOKENIZER.symbols
+    tok = np.full((1, 4 * 2 + 4), E.PAD)
+    tok[0, 8:] = [sym.index("n0=1"), sym.index("n0=1"), sym.index("n0=0"), sym.index("n0=1")]  # 2 x 2 grid
+    out = E.decode_mdm(tok, 2, 2, 2, "house")
+    assert out[0, 0].tolist() == [-1, 1] and out[0, 1].tolist() == [0, 1]  # attribute 0: house 0 never decoded
+
+
+def test_house_layout_factors_name_the_answer_slot():
+    f = E.mdm_token_factors("house")
+    kind, clue, attr, fourth = E.mdm_tables(24, 4, 4)
+    sym = E.MDM_TOKENIZER.symbols
+    c = sym.index("c2=3")
+    slot = next(i for i in range(len(kind)) if kind[i] == 4 and attr[i] == 2 and fourth[i] == 3)
+    assert (f["token_tables"][2][c], f["token_tables"][3][c]) == (attr[slot], fourth[slot])
+    assert all(a == -1 for a in f["token_aliases"])  # nothing aliased: the answer tokens are the house operands
