@@ -125,6 +125,11 @@ class ModelConfig:
         return cls(**d)
 
 
+def transformer_layers(cfg: ModelConfig, raw_config: dict | None = None) -> tuple[str, int]:
+    """``ModelKind.layers`` hook: ("n_layers", cfg.n_layers); each block holds several tensors."""
+    return "n_layers", cfg.n_layers
+
+
 class RMSNorm(nn.Module):
     """y = x / sqrt(mean(x^2) + eps) * weight."""
 
