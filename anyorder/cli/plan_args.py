@@ -73,3 +73,8 @@ def plan_from_args(args: argparse.Namespace, defaults: Plan | None = None) -> Pl
         else:
             values.update(parse_overrides(Plan, [item]))
     return replace_checked(plan, values)
+
+
+def plan_record(plan: Plan) -> dict:
+    """The plan's fields as a JSON-able dict (a callable score by its name), for ``--summary`` files."""
+    return {f: getattr(plan, f) for f in plan.field_names()} | {"score": plan.score_name}
