@@ -10,6 +10,7 @@ everywhere: a NOISES name or a named setting of NOISE_PRESETS (e.g. ``gumbel0.5-
 from __future__ import annotations
 
 import argparse
+
 from anyorder.decode import BUDGETS, DECODERS, NOISES, SCORES, VALUES, Plan
 from anyorder.decode.noise import NOISE_PRESETS
 from anyorder.objectives.schedule import SCHEDULES

@@ -36,13 +36,13 @@ import numpy as np
 
 from anyorder.cli.plan_args import add_plan_arguments, plan_from_args, plan_record
 from anyorder.errors import CheckpointError, InputError
-from anyorder.io import atomic_write, read_text
 from anyorder.experiments.sudoku.arm import decode_sudoku_arm
 from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model, sudoku_rules
 from anyorder.experiments.sudoku.show import run_demo, show_decoding
+from anyorder.io import atomic_write, read_text
+from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.metrics import per_puzzle
-from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.parse import parse_puzzle
 from anyorder.tasks.sudoku.solver import count_solutions
 from anyorder.train.checkpoint import load, read_config, resolve

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-from sudoku_fakes import PUZZLE, SOLUTION, ArmOracle, digits, oracle  # noqa: E402
-
 import anyorder.cli.sudoku as cli_sudoku  # noqa: E402
 from anyorder.cli import main  # noqa: E402
+
+from sudoku_fakes import PUZZLE, SOLUTION, ArmOracle, digits, oracle  # noqa: E402
 
 
 @pytest.fixture

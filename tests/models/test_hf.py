@@ -8,8 +8,7 @@ pytest.importorskip("transformers")
 
 import anyorder  # noqa: E402
 from anyorder.errors import CheckpointError, ConfigError  # noqa: E402
-from anyorder.models.hf import (HFConfig, llada_to_llama, llama_to_llada, load_pretrained,  # noqa: E402
-                                read_hf_config)
+from anyorder.models.hf import HFConfig, llada_to_llama, llama_to_llada, load_pretrained, read_hf_config  # noqa: E402
 from anyorder.models.hf_tiny import make_tiny  # noqa: E402
 
 
