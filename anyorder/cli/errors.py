@@ -90,8 +90,8 @@ def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], i
     try:
         check_common(args)
         with contextlib.ExitStack() as locks:
-            for name in OUTPUT_ATTRS:
-                target = getattr(args, name, None)
+            for attr in OUTPUT_ATTRS:
+                target = getattr(args, attr, None)
                 if isinstance(target, str) and target != "-":
                     locks.enter_context(output_lock(target))
             return int(func(args) or 0)

@@ -147,7 +147,12 @@ def test_summary_path_is_checked_before_any_work(fake, tmp_path, capsys):
                              (tmp_path / "s.txt", "same file as --output")):
         argv = ["solve", "--file", str(split), "--output", str(tmp_path / "s.txt"), "--summary", str(summary)]
         assert main(argv) == 2
-        assert re.search(f"--summary .*{message}", capsys.readouterr().err)
+        assert re.search(f"^anyorder solve: error: --summary .*{message}", capsys.readouterr().err)
+    from anyorder.io import output_lock
+
+    with output_lock(tmp_path / "s.json"):  # another process writing the summary: refused, named
+        assert main(["solve", "--file", str(split), "--summary", str(tmp_path / "s.json")]) == 2
+    assert "s.json is being written by another anyorder process" in capsys.readouterr().err
 
 
 def test_plain_text_has_no_accuracy_line(fake, tmp_path, capsys):
