@@ -74,7 +74,7 @@ _ARM_PAPER = dict(batch_size=64, max_steps=2 ** 22, log_every=1000, ckpt_every=3
 CONFIGS.update({
     # The shipped MDM (anyorder/assets/checkpoints/sudoku-mdm): 6 layers x 256, row/column/box position tables
     # instead of 81 learned positions, the paper's vanilla linear-schedule ELBO, batch 512, EMA. Trained by
-    # scripts/gpu_sudoku.sh on one H200 (SIGINT after a wall-clock budget; the schedule targets 20k steps).
+    # the GPU run in docs/training.md on one H200 (SIGINT after a wall-clock budget; the schedule targets 20k steps).
     "sudoku-mdm-gpu": _sudoku_mdm(
         "sudoku-mdm-gpu", ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=256, n_heads=8),
         task_options={**_SUDOKU_DATA, "n_eval": 200}, mdm=MDMConfig(sampling="continuous"),
@@ -108,7 +108,7 @@ CONFIGS.update({
         optim=OptimConfig(lr=1e-3, warmup_steps=0, min_lr_ratio=0.0, grad_clip=1.0), batch_size=128,
         max_steps=4_218_750, log_every=1000, eval_every=50000, ckpt_every=10000, mixed_precision="bf16"),
     # The shipped ARMs: 4 x 256 causal, learned positions, Shah et al. triples (243 tokens), trained side by
-    # side with the shipped MDM on the same GPU for the same wall-clock time (scripts/gpu_sudoku.sh).
+    # side with the shipped MDM on the same GPU for the same wall-clock time (docs/training.md).
     "sudoku-arm-solver-gpu": _sudoku_arm("sudoku-arm-solver-gpu", "solver", _ARM_SMALL, **_ARM_GPU),
     "sudoku-arm-fixed-gpu": _sudoku_arm("sudoku-arm-fixed-gpu", "fixed", _ARM_SMALL, **_ARM_GPU),
     # Shah et al.'s 42M ARM (8 x 576, 8 heads, MLP 3456, dropout 0.2; lr 2e-4, batch 64, 2^22 steps).

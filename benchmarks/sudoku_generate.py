@@ -11,8 +11,8 @@ import argparse
 import json
 import time
 
-import numpy as np
 import numba
+import numpy as np
 
 from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.techniques import TECHNIQUES, rate

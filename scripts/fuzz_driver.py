@@ -80,8 +80,9 @@ def fresh(rng: random.Random, max_len: int) -> bytes:
 def fuzz_target(name: str, n: int, seed: int, crash_dir: Path, timeout: float, max_len: int,
                 max_saved: int = 5, progress: int = 10_000) -> dict:
     """Run ``name`` until it has received ``n`` inputs; returns the summary printed by main."""
-    import fuzz_targets as T
     import test_fuzz as F
+
+    import fuzz_targets as T
 
     run = getattr(F, f"test_{name}").hypothesis.fuzz_one_input
     rng = random.Random(f"{seed}-{name}")

@@ -93,7 +93,7 @@ log "training done"
 solve() {  # solve TAG CHECKPOINT SPLIT KEY=VALUE...
   local tag=$1 ck=$2 split=$3; shift 3
   $PY -m anyorder solve --file anyorder/assets/sudoku/$split.npz --limit "$N_EVAL" --output "$RUNS/$tag.$split.txt" \
-    --checkpoint "$ck" --device $DEVICE "$@" > "$LOGS/eval_$tag.$split.log" 2>&1
+    --summary "$LOGS/eval_$tag.$split.json" --checkpoint "$ck" --device $DEVICE "$@" > "$LOGS/eval_$tag.$split.log" 2>&1
 }
 for m in sudoku-mdm-ft sudoku-mdm-puma; do
   for s in test hard; do solve $m.margin $RUNS/$m $s score=top_prob_margin steps=50 & done
@@ -104,9 +104,17 @@ done
 $PY -m anyorder reproduce zebra --checkpoint $RUNS/zebra-mdm --n "$N_EVAL" --device $DEVICE --out "$RUNS/zebra_report" \
   > "$LOGS/eval_zebra.log" 2>&1 &
 wait
-# exact % of one eval log (the solve summary line "... exact ...")
-exact() { grep -o 'exact[^0-9]*[0-9.]*' "$LOGS/eval_$1.log" | tail -n 1 | grep -o '[0-9.]*$' || echo 0; }
-score() { $PY -c "print(float('$(exact "$1.margin.test")') + float('$(exact "$1.margin.hard")'))"; }
+# exact % on test + hard of one model, from the solve --summary JSON files (a missing or bad one counts 0, said)
+score() {
+  $PY -c 'import json, sys
+total = 0.0
+for f in sys.argv[1:]:
+    try:
+        total += float(json.load(open(f))["exact_pct"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"{f}: no exact_pct ({e!r}); counted as 0", file=sys.stderr)
+print(total)' "$LOGS/eval_$1.margin.test.json" "$LOGS/eval_$1.margin.hard.json"
+}
 FT=$(score sudoku-mdm-ft); PUMA=$(score sudoku-mdm-puma)
 BEST=$($PY -c "print('sudoku-mdm-puma' if $PUMA > $FT else 'sudoku-mdm-ft')")
 log "sudoku MDM margin test+hard: ft $FT, puma $PUMA -> export $BEST"

@@ -82,8 +82,8 @@ def make_fixtures(work: Path, root: Path) -> dict:
         {"../../../../../../etc/hostname": sha(Path("/etc/hostname"))}))
 
     def nan(path: Path) -> None:
-        from safetensors.torch import load_file, save_file
         import torch
+        from safetensors.torch import load_file, save_file
         state = load_file(str(path))
         save_file({k: torch.full_like(v, float("nan")) for k, v in state.items()}, str(path))
 

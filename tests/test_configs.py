@@ -4,7 +4,7 @@ import pytest
 from anyorder.configs import CONFIGS, get_config
 from anyorder.errors import ConfigError
 from anyorder.tasks.registry import TASKS
-from anyorder.train.config import TrainConfig, apply_overrides, save_json, to_dict, from_dict
+from anyorder.train.config import TrainConfig, apply_overrides, from_dict, save_json, to_dict
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -13,8 +13,10 @@ Exit statuses of every ``anyorder`` command:
 usual names gets the checks for free: ``--device`` (parsed by torch and available), ``--batch-size``, ``--n``,
 ``--limit``, ``--chunk``, ``--beam`` (>= 1), and ``--output`` (writable file, not an input; see
 ``anyorder.io.check_output_path``; a command whose ``--output`` is a folder sets ``output_kind="dir"`` with
-``set_defaults`` and gets ``anyorder.io.check_new_path`` instead). ``run_command`` also holds ``anyorder.io.output_lock`` on ``--output``
-while the command runs, so two concurrent writers to one file cannot silently lose one's results.
+``set_defaults`` and gets ``anyorder.io.check_new_path`` instead), and ``--summary`` (a JSON file some commands
+write beside their output: the same file checks, and not the same file as ``--output``). ``run_command`` also
+holds ``anyorder.io.output_lock`` on ``--output`` and ``--summary`` while the command runs, so two concurrent
+writers to one file cannot silently lose one's results.
 """
 from __future__ import annotations
 
@@ -29,11 +31,12 @@ from pathlib import Path
 from typing import Callable
 
 from anyorder.errors import AnyorderError, InputError
-from anyorder.io import check_new_path, check_output_path, output_lock
+from anyorder.io import check_new_path, check_output_path, output_lock, same_file
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 POSITIVE_INTS = ("batch_size", "n", "limit", "chunk", "beam")  # argparse dests that must be >= 1 when given
 INPUT_ATTRS = ("file", "input")  # argparse dests that may name an input file
+OUTPUT_ATTRS = ("output", "summary")  # argparse dests naming what the command writes (checked, then locked)
 
 
 def check_device(device: str | None) -> None:
@@ -66,13 +69,18 @@ def check_common(args: argparse.Namespace) -> None:
         if isinstance(value, int) and not isinstance(value, bool) and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     check_device(getattr(args, "device", None))
+    inputs = [getattr(args, a) for a in INPUT_ATTRS if isinstance(getattr(args, a, None), str)]
     output = getattr(args, "output", None)
     if isinstance(output, str) and output != "-":
         if getattr(args, "output_kind", "file") == "dir":  # a command whose --output is a folder opts in here
             check_new_path(output, "--output")
         else:
-            inputs = [getattr(args, a) for a in INPUT_ATTRS if isinstance(getattr(args, a, None), str)]
             check_output_path(output, inputs)
+    summary = getattr(args, "summary", None)
+    if isinstance(summary, str):
+        if isinstance(output, str) and output != "-" and same_file(summary, output):
+            raise InputError(f"--summary {summary} is the same file as --output; choose another file")
+        check_output_path(summary, inputs, "--summary")
 
 
 def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], int | None]) -> int:
@@ -81,9 +89,11 @@ def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], i
     name = " ".join(str(x) for x in (getattr(args, "command", None), getattr(args, "dataset", None)) if x)
     try:
         check_common(args)
-        output = getattr(args, "output", None)
-        lock = output_lock(output) if isinstance(output, str) and output != "-" else contextlib.nullcontext()
-        with lock:
+        with contextlib.ExitStack() as locks:
+            for attr in OUTPUT_ATTRS:
+                target = getattr(args, attr, None)
+                if isinstance(target, str) and target != "-":
+                    locks.enter_context(output_lock(target))
             return int(func(args) or 0)
     except AnyorderError as e:
         print(f"anyorder {name}: error: {one_line(e)}", file=sys.stderr)

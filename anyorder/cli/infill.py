@@ -67,10 +67,10 @@ def run_tiny(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from anyorder.decode.plan import Plan
     from anyorder.evaluation.infill import STRATEGIES, InfillOptions, evaluate_infill, table, write_report
     from anyorder.evaluation.sandbox import Limits
     from anyorder.options import parse_overrides, replace_checked
-    from anyorder.decode.plan import Plan
     from anyorder.tasks.humaneval_infill import TABLE4, load_problems
     from anyorder.train.checkpoint import load
 

@@ -10,6 +10,7 @@ everywhere: a NOISES name or a named setting of NOISE_PRESETS (e.g. ``gumbel0.5-
 from __future__ import annotations
 
 import argparse
+
 from anyorder.decode import BUDGETS, DECODERS, NOISES, SCORES, VALUES, Plan
 from anyorder.decode.noise import NOISE_PRESETS
 from anyorder.objectives.schedule import SCHEDULES
@@ -73,3 +74,8 @@ def plan_from_args(args: argparse.Namespace, defaults: Plan | None = None) -> Pl
         else:
             values.update(parse_overrides(Plan, [item]))
     return replace_checked(plan, values)
+
+
+def plan_record(plan: Plan) -> dict:
+    """The plan's fields as a JSON-able dict (a callable score by its name), for ``--summary`` files."""
+    return {f: getattr(plan, f) for f in plan.field_names()} | {"score": plan.score_name}

@@ -6,6 +6,7 @@ or an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam sear
     anyorder solve PUZZLE score=entropy mode=remask noise=gumbel0.5-annealed   # any Plan field as KEY=VALUE
     anyorder solve PUZZLE score=vanilla budget=binomial    # the paper's Algorithm 1 (random order, Binomial count)
     anyorder solve --file anyorder/assets/sudoku/test.npz --output out.txt --limit 100  # known solutions: accuracy
+    anyorder solve --file anyorder/assets/sudoku/test.npz --summary s.json   # the accuracy as JSON (scripts)
     anyorder solve PUZZLE --show          # the decoding order step by step, coloured
     anyorder solve --file F --decoder backtrack max_nfe=100   # beyond the paper: selfcorrect | bestofn |
                                                               # restart | backtrack | orderbeam | beamback
@@ -16,6 +17,7 @@ or an ARM baseline (Table 2; arm243 triples or arm81 tokens, greedy or beam sear
 
 --file reads plain text (one puzzle per line) or a dataset with solutions (our .npz / directory, Shah et al.
 .npy, Radcliffe .csv); with solutions known, the exact / valid / cell accuracy is printed (stderr).
+--summary PATH writes the same numbers as JSON for scripts (``solve_summary``; written atomically).
 
 Exit status: 0 = every output is a valid solution; 1 = some output is not (each named, with the reason);
 2 = bad input / checkpoint / options; 3 = internal error (anyorder.cli.errors). A puzzle with several
@@ -24,6 +26,7 @@ solutions is solved (any valid completion counts) and reported on stderr; one wi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +34,15 @@ from typing import Callable
 
 import numpy as np
 
-from anyorder.cli.plan_args import add_plan_arguments, plan_from_args
+from anyorder.cli.plan_args import add_plan_arguments, plan_from_args, plan_record
 from anyorder.errors import CheckpointError, InputError
-from anyorder.io import atomic_write, read_text
 from anyorder.experiments.sudoku.arm import decode_sudoku_arm
 from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model, sudoku_rules
 from anyorder.experiments.sudoku.show import run_demo, show_decoding
+from anyorder.io import atomic_write, read_text
+from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.metrics import per_puzzle
-from anyorder.tasks.sudoku.board import GROUPS
 from anyorder.tasks.sudoku.parse import parse_puzzle
 from anyorder.tasks.sudoku.solver import count_solutions
 from anyorder.train.checkpoint import load, read_config, resolve
@@ -56,6 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(.npz / dir, Shah .npy, Radcliffe .csv: prints the accuracy)")
     p.add_argument("--output", help="with --file: write one 81-digit solution per line here")
     p.add_argument("--limit", type=int, default=None, help="with --file: only the first N puzzles")
+    p.add_argument("--summary", metavar="PATH", help="write a JSON summary here (counts, exact / valid / cell %%, "
+                   "mean NFE, checkpoint, plan, files; written atomically)")
     add_plan_arguments(p)
     p.add_argument("--beam", type=int, default=None, metavar="N",
                    help="ARM checkpoints: = mode=beam beam_width=N (KEY=VALUE wins); MDM checkpoints reject it")
@@ -169,15 +174,33 @@ def cmd_solve(args: argparse.Namespace) -> int:
     puzzles, labels, solutions = read_puzzles(args)
     report_ambiguous(puzzles, labels)
     sm = load_model(args.checkpoint, args.device, allow_arm=True)
-    grids, what = (solve_arm if isinstance(sm, ARMSolver) else solve_mdm)(args, sm, puzzles, plan)
+    grids, what, nfe = (solve_arm if isinstance(sm, ARMSolver) else solve_mdm)(args, sm, puzzles, plan)
     if solutions is not None:
         print(accuracy_summary(grids, puzzles, solutions, what), file=sys.stderr)
     valid = per_puzzle(grids, puzzles, None)["valid"]
+    if args.summary:  # before the output: the exit status below may be 1 (some output invalid)
+        summary = solve_summary(grids, puzzles, solutions, nfe, what, plan, args, getattr(sm, "path", args.checkpoint))
+        atomic_write(args.summary, json.dumps(summary, indent=1, default=str) + "\n")
     return _report(args, grids, valid, labels, puzzles)
 
 
-def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
-    """MDM decoding with the plan -> (grids (N, 81), description)."""
+def solve_summary(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray | None, nfe: np.ndarray | None,
+                  what: str, plan, args, checkpoint: str | None) -> dict:
+    """The ``--summary`` JSON: counts and percentages (exact / cell only when the file has solutions, else
+    None), mean NFE (model calls per puzzle; None for ARMs), and what produced them (model, plan, files)."""
+    m = per_puzzle(grids, puzzles, solutions)
+    n = len(puzzles)
+    pct = lambda key: None if key not in m else round(100 * float(m[key].mean()), 4)  # noqa: E731
+    return {"format": "anyorder-solve-summary", "version": 1, "task": "sudoku", "model": what,
+            "checkpoint": None if checkpoint is None else str(checkpoint), "plan": plan_record(plan),
+            "seed": args.seed, "device": args.device, "file": args.file, "limit": args.limit, "output": args.output,
+            "n": n, "n_valid": int(m["valid"].sum()), "valid_pct": pct("valid"),
+            "n_exact": int(m["exact"].sum()) if "exact" in m else None, "exact_pct": pct("exact"),
+            "cell_pct": pct("cell"), "mean_nfe": None if nfe is None else float(np.mean(nfe))}
+
+
+def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str, np.ndarray]:
+    """MDM decoding with the plan -> (grids (N, 81), description, NFE per puzzle (N,))."""
     if plan.mode in ("greedy", "beam"):
         raise InputError(f"mode={plan.mode} (or --beam) needs an ARM checkpoint; MDMs decode with mode=unmask, "
                          "remask, selfcorrect, bestofn, restart, backtrack, orderbeam or beamback")
@@ -191,15 +214,16 @@ def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
         for path in order_pictures(sm, puzzles[0], [plan], args.save, args.html, args.seed, args.device):
             print(f"wrote {path}", file=sys.stderr)
     if not args.show:
-        return decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed, checker=rules).grids, what
+        dec = decode_puzzles(sm, puzzles, plan, 256, args.device, args.seed, checker=rules)
+        return dec.grids, what, dec.nfe
     dec, trace = decode_puzzles(sm, puzzles[:1], plan, 1, args.device, args.seed, trace=True, checker=rules)
     show_decoding(puzzles[0], trace, sm.codec, plan)
     decs = [dec] + ([decode_puzzles(sm, puzzles[1:], plan, 256, args.device, args.seed + 1, checker=rules)]
                     if len(puzzles) > 1 else [])
-    return np.concatenate([d.grids for d in decs]), what
+    return np.concatenate([d.grids for d in decs]), what, np.concatenate([d.nfe for d in decs])
 
 
-def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str]:
+def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str, None]:
     """ARM decoding (``experiments.sudoku.arm``): greedy (mode=greedy, or the default mode) or mode=beam with
     ``beam_width`` beams (``--beam N``); empty cells may be named, filled ones never ("format" constraint)."""
     if args.show or args.save or args.html:
@@ -209,7 +233,7 @@ def solve_arm(args, arm: ARMSolver, puzzles: np.ndarray, plan) -> tuple[np.ndarr
         raise InputError(f"an ARM checkpoint decodes with mode=greedy or mode=beam, not mode={plan.mode}")
     beam = plan.beam_width if plan.mode == "beam" else 1
     grids = decode_sudoku_arm(arm.model, puzzles, beam_width=beam).grid.numpy().astype(np.int8)
-    return grids, f"ARM {'greedy' if beam == 1 else f'beam {beam}'}"
+    return grids, f"ARM {'greedy' if beam == 1 else f'beam {beam}'}", None
 
 
 def accuracy_summary(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray, what: str) -> str:

@@ -15,13 +15,12 @@ import torch
 
 from anyorder.configs import get_config
 from anyorder.errors import ConfigError
-from anyorder.io import check_new_path
 from anyorder.evaluation.tasks import evaluate_all, evaluate_task
+from anyorder.io import check_new_path
 from anyorder.tasks.registry import build_task
 from anyorder.train.checkpoint import export_checkpoint, load
 from anyorder.train.config import apply_overrides
 from anyorder.train.trainer import fit
-
 
 # task name -> the task option that sets the number of evaluation examples (``--n``); default "n_eval"
 EVAL_SIZE_OPTIONS: dict[str, str] = {"lo": "eval_samples", "toy": "eval_masks"}

@@ -14,10 +14,10 @@ from typing import Protocol
 
 import torch
 
+from anyorder.decode import rng
 from anyorder.decode.budget import BUDGETS, BudgetContext
 from anyorder.decode.rank import rank_descending
 from anyorder.decode.unmask import needs_reveal_uniforms, noisy_scores
-from anyorder.decode import rng
 from anyorder.decode.value import VALUES
 from anyorder.errors import ConfigError
 

@@ -24,6 +24,7 @@ from anyorder.decode.value import VALUES
 from anyorder.errors import ConfigError
 from anyorder.objectives.schedule import SCHEDULES
 
+
 @dataclass(frozen=True)
 class Plan:
     """Decoding options. Validated on construction; unknown names raise ConfigError listing valid ones."""

@@ -113,6 +113,25 @@ def is_hf_checkpoint(path: str | Path) -> bool:
     return hf_checkpoint_config(path) is not None
 
 
+# config.json names of the layer count (LLaDA/OLMo n_layers, most transformers configs num_hidden_layers, GPT-2 n_layer)
+LAYER_FIELDS = ("num_hidden_layers", "n_layers", "num_layers", "n_layer")
+
+
+def config_layers(config: HFConfig, raw_config: dict[str, Any] | None = None) -> tuple[str, int] | None:
+    """``ModelKind.layers`` hook: (config.json field, layer count) of ``config.path``'s config.json (``raw_config``
+    when already read), or None when it names no integer layer count. Reads JSON only, builds nothing."""
+    raw = read_hf_config(config.path) if raw_config is None else raw_config
+    for name in LAYER_FIELDS:
+        value = raw.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        try:
+            return name, int(value)  # the int() the config mapping applies (ARCHITECTURES fields)
+        except (ValueError, OverflowError):
+            continue
+    return None
+
+
 def detect_family(config: dict[str, Any]) -> str:
     """``llada`` | ``dream`` | ``masked_lm`` from a config.json dict."""
     kind = str(config.get("model_type", "")).lower()

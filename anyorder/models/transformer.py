@@ -125,6 +125,11 @@ class ModelConfig:
         return cls(**d)
 
 
+def transformer_layers(cfg: ModelConfig, raw_config: dict | None = None) -> tuple[str, int]:
+    """``ModelKind.layers`` hook: ("n_layers", cfg.n_layers); each block holds several tensors."""
+    return "n_layers", cfg.n_layers
+
+
 class RMSNorm(nn.Module):
     """y = x / sqrt(mean(x^2) + eps) * weight."""
 
@@ -223,6 +228,11 @@ class Transformer(nn.Module):
             self.register_buffer(f"token_table_{k}", torch.tensor(table, dtype=torch.long), persistent=False)
         if cfg.token_aliases:
             self.register_buffer("token_alias", torch.tensor(cfg.token_aliases, dtype=torch.long), persistent=False)
+        # the (embedding, id-buffer name) pairs _embed_tokens adds, built once; buffers are looked up by name in
+        # forward so .to(device) keeps working. A plain tuple attribute: no new state_dict keys.
+        self._token_factors: tuple[tuple[nn.Embedding, str], ...] = (
+            ((self.tok_emb, "token_alias"),) if cfg.token_aliases else ()) + tuple(
+            (self.table_embs[k], f"token_table_{k}") for k in range(len(cfg.token_tables)))
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = make_norm(cfg)
@@ -276,10 +286,8 @@ class Transformer(nn.Module):
     def _embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, L) ids -> (B, L, d_model): token embedding plus its factors (ModelConfig.token_tables/aliases)."""
         x = self.tok_emb(tokens)
-        factors = [(self.tok_emb, self.token_alias)] if self.cfg.token_aliases else []
-        factors += [(self.table_embs[k], getattr(self, f"token_table_{k}")) for k in range(len(self.cfg.token_tables))]
-        for emb, table in factors:
-            ids = table[tokens]
+        for emb, table in self._token_factors:
+            ids = getattr(self, table)[tokens]
             x = x + emb(ids.clamp(min=0)) * (ids >= 0).unsqueeze(-1).to(x.dtype)
         return x
 

@@ -15,8 +15,10 @@ A checkpoint is written into a hidden sibling directory, fsynced, and renamed in
 ``load`` verifies every file's sha256 and raises ``CheckpointError`` naming the file and the problem. Before
 any weight is allocated it also checks that every listed file stays inside the checkpoint directory, that the
 tensor names, shapes and dtypes in the safetensors header match the model the config describes (built on the
-``meta`` device, which allocates nothing), and that the tokenizer and the model agree on the vocabulary size;
-non-finite weights are refused.
+``meta`` device, which allocates nothing; a config implying more layers than the file has tensors is refused
+before even that, through the model kind's ``layers`` hook), and that the tokenizer and the model agree on the
+vocabulary size; non-finite weights are refused. Hugging Face model directories get the same layer check against
+their *.safetensors headers before transformers builds the model.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from safetensors.torch import load_file, save_file
 
 from anyorder.errors import AnyorderError, CheckpointError
 from anyorder.io import check_new_path, output_lock, read_json_file
-from anyorder.models.registry import model_kind
+from anyorder.models.registry import ModelKind, model_kind
 from anyorder.tokenizers.base import Tokenizer
 from anyorder.tokenizers.registry import load_tokenizer
 
@@ -319,15 +321,24 @@ def _model_kind_and_config(ckpt: Path, config: dict):
         raise CheckpointError(f"{ckpt / 'config.json'}: invalid model config ({e})") from e
 
 
+def check_layers(kind: ModelKind, cfg: Any, n_tensors: int, where: Path, raw_config: dict | None = None) -> None:
+    """Refuse a config implying more layers (``kind.layers``, read from the config alone) than the ``n_tensors``
+    tensors of its weights: every layer holds at least one tensor, so it cannot match them. Runs before anything
+    is built (a fuzzed n_layers of 10^5 took minutes of CPU to build even on the meta device)."""
+    try:
+        found = kind.layers(cfg, raw_config)
+    except (AnyorderError, OSError) as e:
+        raise CheckpointError(f"{where}: invalid model config ({e})") from e
+    if found is not None and found[1] > n_tensors:
+        raise CheckpointError(f"{where}: {found[0]}={found[1]} cannot match a weights file of {n_tensors} tensors")
+
+
 def expected_tensors(ckpt: Path, config: dict, n_tensors: int) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """{name: (shape, dtype)} of the model the config describes, built on the meta device (no allocation).
-    ``n_tensors`` = tensors in the weights file: a config with more layers than that cannot match it, and is
-    refused before building (a fuzzed n_layers of 10^5 took minutes of CPU to build even on the meta device)."""
+    ``n_tensors`` = tensors in the weights file: a config with more layers than that is refused before building
+    (``check_layers``)."""
     kind, cfg = _model_kind_and_config(ckpt, config)
-    layers = getattr(cfg, "n_layers", None)
-    if isinstance(layers, int) and layers > n_tensors:
-        raise CheckpointError(f"{ckpt / 'config.json'}: n_layers={layers} cannot match a weights file of "
-                              f"{n_tensors} tensors")
+    check_layers(kind, cfg, n_tensors, ckpt / "config.json")
     try:
         with torch.device("meta"):
             model = kind.build(cfg)
@@ -440,14 +451,31 @@ def load(path: str | Path, device: str = "cpu", **hf_options: Any) -> Loaded:
 
 
 def _load_hf(path: Path, device: str, hf_options: dict[str, Any], raw: dict[str, Any]) -> Loaded:
-    from anyorder.models.hf import load_pretrained
+    from anyorder.models.hf import HFConfig, load_pretrained
 
+    n_tensors = _count_tensors(sorted(path.glob("*.safetensors")))
+    if n_tensors is not None:  # before transformers builds anything
+        check_layers(model_kind("hf"), HFConfig(path=str(path)), n_tensors, path / "config.json", raw)
     model, tokenizer, hf_config = load_pretrained(path, raw_config=raw, **hf_options)
     if hf_config.device_map is None:
         model = model.to(device)
     config = {"model_kind": "hf", "model": hf_config.to_dict(), "tokenizer": {"kind": "hf"},
               "task": {"name": None, "options": {}, "metadata": {}}, "objective": "mdm"}
     return Loaded(model, tokenizer, config, config["task"], path, 0)
+
+
+def _count_tensors(files: list[Path]) -> int | None:
+    """Tensors in the safetensors ``files`` (headers only), None when there are none (e.g. only *.bin weights)."""
+    if not files:
+        return None
+    total = 0
+    for file in files:
+        try:
+            with safe_open(str(file), framework="pt") as f:
+                total += len(f.keys())
+        except (SafetensorError, OSError, ValueError) as e:
+            raise CheckpointError(f"{file}: cannot parse safetensors header ({e})") from e
+    return total
 
 
 def load_train_state(ckpt: Path, config: dict[str, Any] | None = None) -> dict[str, Any]:

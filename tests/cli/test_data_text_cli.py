@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tasks" / "text"))
-from text_fixtures import write_corpus  # noqa: E402
-
 from anyorder.cli import main  # noqa: E402
 from anyorder.tasks.text.shards import TextShards  # noqa: E402
+
+from text_fixtures import write_corpus  # noqa: E402
 
 ARGS = ["--seq-len", "16", "--vocab-size", "300", "--no-progress"]
 

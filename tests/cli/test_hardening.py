@@ -14,13 +14,13 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-from sudoku_fakes import PUZZLE, SOLUTION, digits, oracle  # noqa: E402
-
 import anyorder.cli.decode as cli_decode  # noqa: E402
 import anyorder.cli.sudoku as cli_sudoku  # noqa: E402
 from anyorder import __version__  # noqa: E402
 from anyorder.cli import main  # noqa: E402
 from anyorder.io import output_lock  # noqa: E402
+
+from sudoku_fakes import PUZZLE, SOLUTION, digits, oracle  # noqa: E402
 
 SHIPPED = Path(cli_sudoku.__file__).resolve().parents[1] / "assets" / "checkpoints" / "sudoku-mdm"
 TOKENS = " ".join("[MASK]" if c == "0" else c for c in PUZZLE)  # the Sudoku tokenizer's symbols

@@ -1,3 +1,4 @@
+import re
 import sys
 from pathlib import Path
 
@@ -5,10 +6,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-from sudoku_fakes import PUZZLE, SOLUTION, ArmOracle, digits, oracle  # noqa: E402
-
 import anyorder.cli.sudoku as cli_sudoku  # noqa: E402
 from anyorder.cli import main  # noqa: E402
+
+from sudoku_fakes import PUZZLE, SOLUTION, ArmOracle, digits, oracle  # noqa: E402
 
 
 @pytest.fixture
@@ -109,6 +110,49 @@ def test_known_solutions_print_the_accuracy(fake, tmp_path, capsys):
     fake(oracle(digits(SOLUTION)))
     assert main(["solve", "--file", str(split), "--output", str(out)]) == 0
     assert "exact 100.0% (3/3), valid 100.0%, cell 100.0%" in capsys.readouterr().err
+
+
+def test_summary_json_has_the_accuracy_nfe_plan_and_files(fake, tmp_path, capsys):
+    """--summary: the accuracy line as JSON for scripts (scripts/gpu_all.sh picks the better MDM from it)."""
+    import json
+
+    fake(oracle(digits(SOLUTION), wrong_cell=2))  # one wrong cell in each of 2 puzzles
+    split, out, summary = _split_file(tmp_path), tmp_path / "s.txt", tmp_path / "summary.json"
+    summary.write_text("old")
+    argv = ["solve", "--file", str(split), "--output", str(out), "--limit", "2", "--summary", str(summary), "steps=20"]
+    assert main(argv) == 1  # some output invalid: the summary is written all the same
+    s = json.loads(summary.read_text())
+    assert (s["task"], s["n"], s["n_exact"], s["exact_pct"], s["n_valid"]) == ("sudoku", 2, 0, 0.0, 0)
+    assert 0 < s["cell_pct"] < 100 and 0 < s["mean_nfe"] <= 20
+    assert (s["plan"]["steps"], s["plan"]["score"], s["file"], s["output"], s["limit"]) == \
+        (20, "top_prob_margin", str(split), str(out), 2)
+    fake(cli_sudoku.ARMSolver(ArmOracle(digits(SOLUTION)), "fake-arm"))
+    assert main(["solve", "--file", str(split), "--summary", str(summary)]) == 0
+    s = json.loads(summary.read_text())
+    assert (s["n"], s["n_exact"], s["exact_pct"], s["cell_pct"], s["valid_pct"], s["mean_nfe"], s["checkpoint"]) == \
+        (3, 3, 100.0, 100.0, 100.0, None, "fake-arm")
+    text = tmp_path / "p.txt"
+    text.write_text(f"{PUZZLE}\n")
+    assert main(["solve", "--file", str(text), "--summary", str(summary)]) == 0
+    s = json.loads(summary.read_text())
+    assert (s["n"], s["n_valid"], s["n_exact"], s["exact_pct"], s["cell_pct"]) == (1, 1, None, None, None)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left behind
+
+
+def test_summary_path_is_checked_before_any_work(fake, tmp_path, capsys):
+    fake(None)  # never reached
+    split = _split_file(tmp_path)
+    for summary, message in ((tmp_path / "no" / "s.json", "directory .* does not exist"),
+                             (tmp_path, "is a directory"), (split, "is also an input"),
+                             (tmp_path / "s.txt", "same file as --output")):
+        argv = ["solve", "--file", str(split), "--output", str(tmp_path / "s.txt"), "--summary", str(summary)]
+        assert main(argv) == 2
+        assert re.search(f"^anyorder solve: error: --summary .*{message}", capsys.readouterr().err)
+    from anyorder.io import output_lock
+
+    with output_lock(tmp_path / "s.json"):  # another process writing the summary: refused, named
+        assert main(["solve", "--file", str(split), "--summary", str(tmp_path / "s.json")]) == 2
+    assert "s.json is being written by another anyorder process" in capsys.readouterr().err
 
 
 def test_plain_text_has_no_accuracy_line(fake, tmp_path, capsys):

@@ -27,11 +27,16 @@ def test_solve_zebra_writes_json_lines(tmp_path, ckpt, capsys):
     f = tmp_path / "p.jsonl"
     write_jsonl(f, generate(3, seed=2, sizes=((3, 3), (4, 4))))
     out = tmp_path / "a.jsonl"
+    summary = tmp_path / "summary.json"
     rc = main(["solve", "--task", "zebra", "--file", str(f), "--output", str(out), "--checkpoint", str(ckpt),
-               "--show", "steps=4"])
+               "--show", "steps=4", "--summary", str(summary)])
     assert rc in (0, 1)
     recs = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(recs) == 3 and all(len(r["answer"][0]) in (3, 4) and "exact" in r for r in recs)
+    s = json.loads(summary.read_text())
+    assert (s["task"], s["n"], s["n_with_answers"], s["plan"]["steps"], s["checkpoint"]) == ("zebra", 3, 3, 4, str(ckpt))
+    assert s["n_exact"] == sum(r["exact"] for r in recs) and s["n_valid"] == sum(r["valid"] for r in recs)
+    assert s["exact_pct"] == round(100 * s["n_exact"] / 3, 4) and 0 < s["mean_nfe"] <= 4
     err = capsys.readouterr().err
     assert "attr\\house" in err and "exact:" in err
 

@@ -2,7 +2,6 @@
 (``unmask.step_columns``, ``logprobs.window_log_probs``): same outputs as on the whole canvas, less work."""
 import pytest
 import torch
-from decode_fakes import RowwiseModel
 
 from anyorder.decode import Plan, decode
 from anyorder.decode.generate import _model_call, generate
@@ -14,6 +13,8 @@ from anyorder.decode.logprobs import (
 from anyorder.decode.score import SCORES
 from anyorder.decode.unmask import free_columns, step_columns, write_values
 from anyorder.errors import InputError
+
+from decode_fakes import RowwiseModel
 
 
 class Columns:

@@ -6,8 +6,16 @@ import torch
 
 pytest.importorskip("transformers")
 
-from anyorder.evaluation.infill import (STRATEGIES, InfillOptions, build_row, complete, evaluate_infill,  # noqa: E402
-                                        extract, table, write_report)
+from anyorder.evaluation.infill import (  # noqa: E402
+    STRATEGIES,
+    InfillOptions,
+    build_row,
+    complete,
+    evaluate_infill,
+    extract,
+    table,
+    write_report,
+)
 from anyorder.evaluation.sandbox import Limits  # noqa: E402
 from anyorder.tasks.humaneval_infill import CATEGORIES, load_problems, program  # noqa: E402
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from anyorder.configs import CONFIGS, lo_train_config
 from anyorder.decode import Plan
 from anyorder.experiments.lo import imbalance as lo_imbalance
 from anyorder.experiments.lo import table1 as lo_table1
-from anyorder.configs import CONFIGS, lo_train_config
 from anyorder.tasks.lo import make_distribution
 
 

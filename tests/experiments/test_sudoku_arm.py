@@ -4,10 +4,16 @@ import pytest
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.experiments.sudoku.arm import (arm_prompt, filled_cells, solve_sudoku_arm, triple_constraint,
-                                            triples_to_grid)
-from sudoku_fakes import PATTERN_SOLUTION as SOLUTION, blanked
+from anyorder.experiments.sudoku.arm import (
+    arm_prompt,
+    filled_cells,
+    solve_sudoku_arm,
+    triple_constraint,
+    triples_to_grid,
+)
 
+from sudoku_fakes import PATTERN_SOLUTION as SOLUTION
+from sudoku_fakes import blanked
 
 
 def puzzles(n=4, blanks=30, seed=0):

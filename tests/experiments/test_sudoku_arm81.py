@@ -11,7 +11,9 @@ from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.tasks.registry import build_task
 from anyorder.tasks.sudoku import encode
 from anyorder.train.checkpoint import save_checkpoint
-from sudoku_fakes import PATTERN_SOLUTION as SOLUTION, blanked
+
+from sudoku_fakes import PATTERN_SOLUTION as SOLUTION
+from sudoku_fakes import blanked
 
 BOS, PAD, V = encode.ARM81_BOS, encode.ARM81_PAD, encode.ARM81_TOKENIZER.vocab_size
 

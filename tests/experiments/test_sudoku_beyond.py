@@ -7,13 +7,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sudoku_fakes import CODEC  # noqa: E402
-
 from anyorder.cli import main  # noqa: E402
 from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END  # noqa: E402
 from anyorder.experiments.sudoku import beyond  # noqa: E402
 from anyorder.experiments.sudoku import evaluate as ev  # noqa: E402
 from anyorder.tasks.sudoku.dataset import shipped  # noqa: E402
+
+from sudoku_fakes import CODEC  # noqa: E402
 
 SOLS = torch.as_tensor(np.concatenate([shipped(s, 3).solutions for s in ("test", "hard")]).astype(np.int64))
 

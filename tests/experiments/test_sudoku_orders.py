@@ -1,7 +1,14 @@
 import numpy as np
 
-from anyorder.experiments.sudoku.orders import (candidates, order_summary, placeable_cells, placeable_fraction,
-                                                rank_correlations, singles_order)
+from anyorder.experiments.sudoku.orders import (
+    candidates,
+    order_summary,
+    placeable_cells,
+    placeable_fraction,
+    rank_correlations,
+    singles_order,
+)
+
 from sudoku_fakes import PUZZLE, SOLUTION, digits
 
 P, S = digits(PUZZLE), digits(SOLUTION)

@@ -14,6 +14,7 @@ from anyorder.cli import main
 from anyorder.experiments.sudoku.gap import expected_calibration_error
 from anyorder.experiments.sudoku.orders import singles_order
 from anyorder.tasks.sudoku.dataset import FIELDS, save_npz
+
 from sudoku_fakes import PUZZLE, SOLUTION, digits, oracle
 
 

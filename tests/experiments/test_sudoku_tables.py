@@ -1,9 +1,16 @@
 import csv
 
 import anyorder.experiments.sudoku.strategies as st
-from anyorder.experiments.sudoku.tables import (COLUMNS, PAPER_TABLE2, PAPER_TABLE5, paper_value,
-                                                protocol_differences, repredict_note, with_paper_numbers,
-                                                write_table)
+from anyorder.experiments.sudoku.tables import (
+    COLUMNS,
+    PAPER_TABLE2,
+    PAPER_TABLE5,
+    paper_value,
+    protocol_differences,
+    repredict_note,
+    with_paper_numbers,
+    write_table,
+)
 
 
 def _row(score, noise="gumbel0.5-annealed", mode="unmask", exact=50.0, budget="schedule"):

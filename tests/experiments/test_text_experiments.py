@@ -11,13 +11,13 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tasks" / "text"))
-from text_fixtures import build_tiny_shards  # noqa: E402
-
 from anyorder.configs import text_model, text_train_config  # noqa: E402
 from anyorder.experiments.text import genppl, order_nll, scaling  # noqa: E402
 from anyorder.tasks.registry import build_task  # noqa: E402
 from anyorder.train.checkpoint import load  # noqa: E402
 from anyorder.train.trainer import fit  # noqa: E402
+
+from text_fixtures import build_tiny_shards  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ pytest.importorskip("transformers")
 
 import anyorder  # noqa: E402
 from anyorder.errors import CheckpointError, ConfigError  # noqa: E402
-from anyorder.models.hf import (HFConfig, llada_to_llama, llama_to_llada, load_pretrained,  # noqa: E402
-                                read_hf_config)
+from anyorder.models.hf import HFConfig, llada_to_llama, llama_to_llada, load_pretrained, read_hf_config  # noqa: E402
 from anyorder.models.hf_tiny import make_tiny  # noqa: E402
 
 
@@ -260,6 +259,39 @@ def test_hf_directory_config_is_read_once_through_the_shared_helper(tiny, tmp_pa
     assert hf.hf_checkpoint_config(tmp_path) is None
     with pytest.raises(CheckpointError, match="expected a JSON object"):
         read_hf_config(tmp_path)
+
+
+@pytest.mark.parametrize("family, field", [("llada", "n_layers"), ("dream", "num_hidden_layers"),
+                                           ("masked_lm", "num_hidden_layers")])
+def test_a_config_claiming_more_layers_than_tensors_is_refused_before_building(tiny, tmp_path, monkeypatch,
+                                                                               family, field):
+    """The ``hf`` kind's ``layers`` hook reads the layer count from config.json alone: a HF directory (or an
+    anyorder checkpoint of kind hf pointing at one) whose config claims more layers than its weights hold
+    tensors is refused before transformers builds anything; the valid directory still loads."""
+    import shutil
+
+    from anyorder.models import hf
+    from anyorder.models.registry import MODEL_KINDS
+    from anyorder.tokenizers.symbols import SymbolTable
+    from anyorder.train import checkpoint as ckpt
+
+    d = shutil.copytree(tiny[family], tmp_path / family)
+    raw = read_hf_config(d)
+    assert MODEL_KINDS["hf"].layers(HFConfig(path=str(d))) == (field, 2)
+    assert anyorder.load(d).model.family == family
+    (d / "config.json").write_text(json.dumps({**raw, field: 100_000}))
+    monkeypatch.setattr(hf, "build", lambda *a, **k: pytest.fail("model built"))
+    with pytest.raises(CheckpointError, match=rf"config.json: {field}=100000 cannot match a weights file of \d+ "
+                                              "tensors"):
+        anyorder.load(d)
+    tok = SymbolTable(("a", "[MASK]"), mask_id=1)
+    meta = {"model_kind": "hf", "model": HFConfig(path=str(d)).to_dict(), "tokenizer": tok.to_dict(),
+            "task": {"name": "toy", "options": {}, "metadata": {}}, "objective": "mdm", "train": None}
+    path = ckpt.save_checkpoint(tmp_path / "ck", 1, meta, {"w": torch.zeros(1)})
+    with pytest.raises(CheckpointError, match=rf"{field}=100000 cannot match a weights file of 1 tensors"):
+        anyorder.load(path)
+    assert hf.config_layers(HFConfig(path="x"), {"n_layer": "3"}) == ("n_layer", 3)
+    assert hf.config_layers(HFConfig(path="x"), {"num_hidden_layers": "many", "hidden_size": 8}) is None
 
 
 def test_llama_to_llada_is_the_llada_table_read_backwards():

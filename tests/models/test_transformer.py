@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 import json
 
@@ -186,6 +187,11 @@ def test_token_factors_add_the_table_row_and_the_alias_embedding():
     plain = Transformer(tiny(positions="none", position_tables=(tuple(i // 4 for i in range(12)),))).eval()
     plain.load_state_dict(model.state_dict())  # same parameters: factors are buffers, not weights
     assert not torch.allclose(plain(x), model(x))
+    # the factor list is built once in __init__; a deep copy (EMA, DDP) points at its own modules, same output
+    copied = copy.deepcopy(model)
+    assert [(e, n) for e, n in copied._token_factors] == [(copied.tok_emb, "token_alias"),
+                                                          (copied.table_embs[0], "token_table_0")]
+    assert torch.equal(copied(x), model(x)) and list(copied.state_dict()) == list(plain.state_dict())
 
 
 @pytest.mark.parametrize("kw", [dict(token_tables=((0,) * 6,)), dict(token_tables=((3,) * 7,)),

@@ -5,12 +5,19 @@ import pytest
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.objectives.permutations import (PERMUTATIONS, check_permutation, inverse_permutation,
-                                              make_permutation, n_displaced, permute_batch, permuted_source)
+from anyorder.objectives.permutations import (
+    PERMUTATIONS,
+    check_permutation,
+    inverse_permutation,
+    make_permutation,
+    n_displaced,
+    permute_batch,
+    permuted_source,
+)
 from anyorder.tasks.base import TaskBundle, torch_generator
-from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.tasks.pi import permute_bundle
 from anyorder.tasks.registry import build_task
+from anyorder.tokenizers.symbols import SymbolTable
 
 
 @pytest.mark.parametrize("family", sorted(PERMUTATIONS))

@@ -5,9 +5,19 @@ import numpy as np
 import pytest
 
 from anyorder.errors import ConfigError
-from anyorder.theory.bp import (PlantedCSP, check_balanced, clause_to_variable, initial_messages, kesten_stigum,
-                                overlap, predicate_table, run_bp, sample_planted, variable_beliefs,
-                                variable_to_clause)
+from anyorder.theory.bp import (
+    PlantedCSP,
+    check_balanced,
+    clause_to_variable,
+    initial_messages,
+    kesten_stigum,
+    overlap,
+    predicate_table,
+    run_bp,
+    sample_planted,
+    variable_beliefs,
+    variable_to_clause,
+)
 
 
 def test_ks_threshold_nae_k3_m3_is_64():

@@ -58,6 +58,24 @@ def test_more_layers_than_tensors_is_refused_before_building(tmp_path, monkeypat
         ckpt.load(path)
 
 
+def test_the_layer_guard_asks_each_model_kind_and_valid_checkpoints_still_load(tmp_path, monkeypatch):
+    """The guard is the registry's per-kind ``layers`` hook, whatever the kind calls its layer count."""
+    from anyorder.models import registry
+
+    path = write(tmp_path)
+    assert isinstance(ckpt.load(path).model, Transformer)  # 1 layer, 12+ tensors: passes the guard
+    n_tensors = len(Transformer(CFG).state_dict())
+    kind = registry.MODEL_KINDS["transformer"]
+    monkeypatch.setitem(registry.MODEL_KINDS, "deep", registry.ModelKind(
+        ModelConfig, Transformer, lambda cfg, raw=None: ("num_hidden_layers", n_tensors + 1)))
+    edit_config(path, lambda c: c.update(model_kind="deep"))
+    monkeypatch.setattr(Transformer, "__init__", lambda self, cfg: pytest.fail("model built"))
+    with pytest.raises(CheckpointError, match=rf"num_hidden_layers={n_tensors + 1} cannot match a weights file "
+                                              rf"of {n_tensors} tensors"):
+        ckpt.load(path)
+    assert kind.layers(CFG) == ("n_layers", 1)
+
+
 def test_header_dtype_mismatch(tmp_path):
     path = write(tmp_path)
     state = Transformer(CFG).state_dict()

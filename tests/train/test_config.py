@@ -6,8 +6,16 @@ import pytest
 
 from anyorder.errors import ConfigError
 from anyorder.models.transformer import ModelConfig
-from anyorder.train.config import (OptimConfig, TrainConfig, apply_overrides, from_dict, load_json,
-                                   resolve_model, save_json, to_dict)
+from anyorder.train.config import (
+    OptimConfig,
+    TrainConfig,
+    apply_overrides,
+    from_dict,
+    load_json,
+    resolve_model,
+    save_json,
+    to_dict,
+)
 
 
 def base() -> TrainConfig:

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anyorder.decode.logprobs import model_log_probs
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
-from anyorder.experiments.lo.table1 import resolve_device
+from anyorder.decode.logprobs import model_log_probs
 from anyorder.errors import ConfigError
+from anyorder.experiments.lo.table1 import resolve_device
 from anyorder.experiments.report import figure, write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task
 from anyorder.theory.lo_oracle import ExactOracle

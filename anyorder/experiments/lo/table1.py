@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from anyorder.decode import Plan, decode
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
+from anyorder.decode import Plan, decode
 from anyorder.experiments.report import figure, write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import LocalOracle, local_oracle_accuracy

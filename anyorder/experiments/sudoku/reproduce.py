@@ -24,17 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from anyorder.decode import Plan
-from anyorder.experiments.sudoku.arm import solve_sudoku_arm
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.experiments.sudoku import report as rep
 from anyorder.experiments.sudoku import strategies as st
+from anyorder.experiments.sudoku.arm import solve_sudoku_arm
 from anyorder.experiments.sudoku.gap import run_gap
 from anyorder.experiments.sudoku.tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
 from anyorder.options import parse_overrides, replace_checked
 from anyorder.tasks.sudoku.dataset import shipped
 from anyorder.tasks.sudoku.metrics import per_puzzle
 from anyorder.train.checkpoint import load
-
 
 DEFAULT_N, QUICK_N = 100, 32  # puzzles per split without / with --quick (an explicit --n wins)
 

@@ -18,8 +18,8 @@ from anyorder.errors import ConfigError
 from anyorder.tasks.base import Problems, Task, TaskBundle
 from anyorder.tasks.sudoku import encode
 from anyorder.tasks.sudoku.augment import apply_transform, augment, map_cells, sample_transform
-from anyorder.tasks.sudoku.display import display
 from anyorder.tasks.sudoku.dataset import SudokuData, puzzle_keys, rated_arrays, shipped
+from anyorder.tasks.sudoku.display import display
 from anyorder.tasks.sudoku.formats import load_any
 from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.metrics import summarize

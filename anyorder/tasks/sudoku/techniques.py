@@ -22,8 +22,15 @@ import numpy as np
 from numba import njit, prange
 
 from anyorder.tasks.sudoku.board import GROUPS, SEES
-from anyorder.tasks.sudoku.candidates import (digit_map, eliminate_common, pencil_mark, place, popcount,
-                                              remove_candidates, same_order)
+from anyorder.tasks.sudoku.candidates import (
+    digit_map,
+    eliminate_common,
+    pencil_mark,
+    place,
+    popcount,
+    remove_candidates,
+    same_order,
+)
 
 TECHNIQUES = {2: "lone_single", 3: "hidden_single", 4: "naked_pair", 5: "naked_triplet",
               6: "locked_candidate", 7: "xy_wing", 8: "unique_rectangle"}

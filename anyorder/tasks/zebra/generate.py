@@ -14,7 +14,7 @@ import numpy as np
 
 from anyorder.errors import ConfigError
 from anyorder.tasks.zebra.puzzle import CLUE_TYPES, MAX_SIZE, Clue, Puzzle
-from anyorder.tasks.zebra.solver import SolveResult, Solver, solve
+from anyorder.tasks.zebra.solver import Solver, SolveResult, solve
 
 CLUE_WEIGHTS = {"=": 4, "!=": 1, "nbr": 2, "ends": 2, "immediate-left": 2, "left-of": 2, "inbetween": 1}
 SIZES = tuple((n, m) for n in range(3, 7) for m in range(3, 7))  # the paper's 3-6 houses x 3-6 attributes

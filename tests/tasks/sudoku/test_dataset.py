@@ -5,8 +5,7 @@ import pytest
 
 from anyorder.cli import main
 from anyorder.errors import ConfigError
-from anyorder.tasks.sudoku.dataset import build_split, load, puzzle_keys
-from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.dataset import build_split, load, puzzle_keys, shipped
 
 
 def test_build_resume_and_load(tmp_path):

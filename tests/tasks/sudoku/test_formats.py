@@ -3,8 +3,7 @@ import pytest
 
 from anyorder.errors import InputError
 from anyorder.tasks.sudoku import formats
-from anyorder.tasks.sudoku.dataset import load
-from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.dataset import load, shipped
 
 SAME = ("puzzles", "solutions", "order", "technique", "n_givens", "solvable")
 

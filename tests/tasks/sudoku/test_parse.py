@@ -2,8 +2,15 @@ import pytest
 
 from anyorder.errors import InputError
 from anyorder.tasks.sudoku.board import to_string
-from anyorder.tasks.sudoku.parse import (MultipleSolutionsError, NoSolutionError, PuzzleCharacterError,
-                                         PuzzleConflictError, PuzzleLengthError, parse_grid, parse_puzzle)
+from anyorder.tasks.sudoku.parse import (
+    MultipleSolutionsError,
+    NoSolutionError,
+    PuzzleCharacterError,
+    PuzzleConflictError,
+    PuzzleLengthError,
+    parse_grid,
+    parse_puzzle,
+)
 
 from .test_solver import EASY
 

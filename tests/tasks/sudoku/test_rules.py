@@ -1,7 +1,8 @@
 """Sudoku rule hooks in token space (tasks.sudoku.rules, MDMEvaluation.consistent / verify / allowed)."""
 import numpy as np
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anyorder.tasks.base import checker_of
 from anyorder.tasks.sudoku.board import is_complete_valid

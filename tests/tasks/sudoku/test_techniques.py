@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from anyorder.tasks.sudoku.board import from_strings, to_string
-from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.candidates import store_candidates
+from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.techniques import rate
 
 from .test_solver import EASY, EASY_SOL, INKALA

@@ -1,11 +1,12 @@
 """Tokenizer round trip and fixed-length packing with document boundaries on a tiny synthetic corpus."""
 import numpy as np
 import pytest
-from text_fixtures import build_tiny_shards, write_corpus
 
 from anyorder.errors import InputError
 from anyorder.tasks.text.corpus import local_documents
 from anyorder.tasks.text.shards import TextShards, build_shards, train_tokenizer
+
+from text_fixtures import build_tiny_shards, write_corpus
 
 
 def test_bpe_round_trip_and_specials(tmp_path):

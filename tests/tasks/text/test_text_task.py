@@ -2,13 +2,14 @@
 import numpy as np
 import pytest
 import torch
-from text_fixtures import build_tiny_shards
 
 from anyorder.errors import ConfigError
 from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.objectives.permutations import make_permutation
 from anyorder.tasks.registry import build_task
 from anyorder.tasks.text.shards import TextShards
+
+from text_fixtures import build_tiny_shards
 
 
 @pytest.fixture(scope="module")

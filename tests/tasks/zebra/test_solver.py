@@ -44,6 +44,7 @@ def test_order_matches_on_stuck_prefixes():
 @pytest.mark.parametrize("kind", ["=", "!=", "nbr", "immediate-left", "left-of", "inbetween", "ends"])
 def test_propagators_are_exact_arc_consistency(kind):
     import itertools
+
     from anyorder.tasks.zebra.puzzle import ARITY, holds
     rng = np.random.default_rng(0)
     k = sum(ARITY[kind])
