@@ -10,6 +10,7 @@ import json
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.experiments.sudoku import strategies as st
 from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.metrics import per_puzzle
 
 
 def strategies(steps: int) -> list[st.Strategy]:

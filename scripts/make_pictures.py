@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from anyorder.decode import Plan
 from anyorder.experiments.sudoku.evaluate import decode_puzzles, load_sudoku_model

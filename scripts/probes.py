@@ -213,7 +213,7 @@ def main() -> None:
         print(f"| {name} | {expect} | {rc} | {'yes' if tb else 'no'} | {first.replace('|', '/')} |", flush=True)
         if name == "solve --output = --file":
             if (work / "p.txt").read_text() != PUZZLE + "\n":
-                print(f"| (the input p.txt was overwritten by that probe; restored) | | | | |")
+                print("| (the input p.txt was overwritten by that probe; restored) | | | | |")
                 (work / "p.txt").write_text(PUZZLE + "\n")
 
 

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from anyorder.configs import CONFIGS, lo_train_config
-from anyorder.decode import Plan
 from anyorder.experiments.lo import imbalance as lo_imbalance
 from anyorder.experiments.lo import table1 as lo_table1
 from anyorder.tasks.lo import make_distribution

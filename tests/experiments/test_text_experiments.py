@@ -12,7 +12,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tasks" / "text"))
 from anyorder.configs import text_model, text_train_config  # noqa: E402
-from anyorder.experiments.text import genppl, order_nll, scaling  # noqa: E402
+from anyorder.experiments.text import genppl, scaling  # noqa: E402
 from anyorder.tasks.registry import build_task  # noqa: E402
 from anyorder.train.checkpoint import load  # noqa: E402
 from anyorder.train.trainer import fit  # noqa: E402

@@ -1,7 +1,6 @@
 """The tokenizer contract: symbol tables, a trained BPE (HF ``tokenizers``) and a Hugging Face tokenizer all
 encode/decode, name their special tokens and round-trip through a checkpoint (``anyorder.load``)."""
 import pytest
-import torch
 
 import anyorder
 from anyorder.errors import CheckpointError, ConfigError

@@ -136,7 +136,6 @@ def reproduce(cfg: ImbalanceConfig, out: str | Path) -> list[dict]:
     device = resolve_device(cfg.device)
     if cfg.model is not None:
         model = load(cfg.model, device=device)
-        proxy_model, proxy_step = None, None
     else:
         short_ckpt, proxy_dir = train_pair(cfg) if cfg.reference == "proxy" else (_train_short(cfg), None)
         model = load(short_ckpt, device=device)

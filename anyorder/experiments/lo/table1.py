@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.decode import Plan, decode
 from anyorder.experiments.report import figure, write_table
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
-from anyorder.theory.lo_oracle import LocalOracle, local_oracle_accuracy
+from anyorder.theory.lo_oracle import local_oracle_accuracy
 from anyorder.train.checkpoint import load
 from anyorder.train.trainer import fit
 

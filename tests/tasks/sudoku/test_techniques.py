@@ -6,7 +6,7 @@ from anyorder.tasks.sudoku.candidates import store_candidates
 from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.techniques import rate
 
-from .test_solver import EASY, EASY_SOL, INKALA
+from .test_solver import EASY, INKALA
 
 
 def test_golden_classification():
