@@ -127,3 +127,22 @@ def test_train_seconds_counts_records_up_to_a_step(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     assert lo_table1.train_seconds(tmp_path) == pytest.approx(5 * 10 / 10 + 5 * 10 / 50)
     assert lo_table1.train_seconds(tmp_path, upto=5) == pytest.approx(5.0)
+
+
+def test_table1_rerun_reads_measurements_from_the_cache(tmp_path, monkeypatch):
+    """A rerun with trained runs in place neither retrains nor decodes again (RUN/table1_eval.json, keyed by the
+    weights' hash and the protocol); a different sample count is measured afresh."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    lo_table1.add_arguments(parser)
+    argv = ["--out", str(tmp_path / "t1"), "--pairs", "4:12", "--length", "0", "--steps-train", "2",
+            "--n-samples", "4", "--runs-dir", str(tmp_path / "runs"), "--device", "cpu"]
+    assert lo_table1.run(parser.parse_args(argv)) == 0
+    first = (tmp_path / "t1" / "rows.csv").read_text()
+    calls = []
+    real = lo_table1._measure
+    monkeypatch.setattr(lo_table1, "_measure", lambda *a: calls.append(1) or real(*a))
+    assert lo_table1.run(parser.parse_args(argv)) == 0
+    assert calls == [] and (tmp_path / "t1" / "rows.csv").read_text() == first
+    assert lo_table1.run(parser.parse_args(argv[:-6] + ["--n-samples", "6"] + argv[-4:])) == 0
+    assert calls == [1]

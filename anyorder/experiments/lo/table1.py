@@ -21,6 +21,7 @@ import torch
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.decode import Plan, decode
 from anyorder.experiments.report import figure, write_table
+from anyorder.io import atomic_write
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import local_oracle_accuracy
 from anyorder.train.checkpoint import load
@@ -120,26 +121,57 @@ def train_seconds(run_dir: Path, upto: int | None = None) -> float:
     return total
 
 
+EVAL_CACHE = "table1_eval.json"  # measured accuracies per (weights, protocol) in the run directory
+
+
+def _measure(loaded, dist: LODistribution, cfg: Table1Config, device: str) -> dict:
+    """Vanilla / adaptive sample accuracy (%) and the two probes of one loaded model (the expensive part)."""
+    row = {}
+    for name, score in INFERENCE.items():
+        plan = inference_plan(score, dist.n_latents + dist.n_obs, cfg.decode_steps)
+        row[f"{name}_%"] = round(100 * sample_accuracy(loaded.model, dist, plan, cfg.n_samples, cfg.decode_batch,
+                                                       cfg.seed, device), 2)
+    probe = make_evaluator(dist, 512, cfg.seed + 1)(loaded.model, loaded.step)  # what the model has learned
+    row.update({"obs_tuple_visible_acc": round(probe["obs_tuple_visible_acc"], 3),
+                "latent_given_obs_acc": round(probe["latent_given_obs_acc"], 3)})
+    return row
+
+
+def _cached_measure(loaded, dist: LODistribution, cfg: Table1Config, device: str, run_root: Path | None) -> dict:
+    """``_measure``, stored in RUN/table1_eval.json under the weights' sha256 and the protocol (samples, steps,
+    seed), so rerunning the report (e.g. to merge rows trained by separate processes) does not decode again."""
+    key = json.dumps({"weights": loaded.config.get("files", {}).get("model.safetensors"), "n": cfg.n_samples,
+                      "T": cfg.decode_steps, "seed": cfg.seed}, sort_keys=True)
+    file = run_root / EVAL_CACHE if run_root is not None else None
+    cache = {}
+    if file is not None and file.is_file():
+        try:
+            cache = json.loads(file.read_text())
+        except ValueError:  # a damaged cache is only a lost speed-up
+            cache = {}
+    if key not in cache:
+        cache[key] = _measure(loaded, dist, cfg, device)
+        if file is not None:
+            atomic_write(file, json.dumps(cache, indent=1))
+    return cache[key]
+
+
 def evaluate_run(run_dir: Path, cfg: Table1Config) -> dict:
     device = resolve_device(cfg.device)
     loaded = load(run_dir, device=device)
     dist = distribution_from_task(loaded.task)
     row = {"N": dist.n_latents, "P": dist.n_obs, "kind": dist.kind + (f" eta={dist.eta:g}" if dist.eta else "")}
-    for name, score in INFERENCE.items():
-        plan = inference_plan(score, dist.n_latents + dist.n_obs, cfg.decode_steps)
-        row[f"{name}_%"] = round(100 * sample_accuracy(loaded.model, dist, plan, cfg.n_samples, cfg.decode_batch,
-                                                       cfg.seed, device), 2)
+    run_root = next((d for d in (run_dir, *run_dir.parents) if (d / "metrics.jsonl").exists()), None)
+    measured = _cached_measure(loaded, dist, cfg, device, run_root)
+    row.update({k: measured[k] for k in ("vanilla_%", "adaptive_%")})
     if dist.kind == "nae_sat" and dist.eta == 0 and cfg.length is not None:
         paper_pair = next((pp for pp in cfg.pairs if scale_pairs([pp], cfg.length)[0] == (dist.n_latents, dist.n_obs)),
                           None)
     else:
         paper_pair = (dist.n_latents, dist.n_obs) if dist.kind == "nae_sat" and dist.eta == 0 else None
     paper = PAPER_TABLE1.get(paper_pair, (None, None))
-    probe = make_evaluator(dist, 512, cfg.seed + 1)(loaded.model, loaded.step)  # what the model has learned
-    row.update({"obs_tuple_visible_acc": round(probe["obs_tuple_visible_acc"], 3),
-                "latent_given_obs_acc": round(probe["latent_given_obs_acc"], 3)})
+    row.update({k: measured[k] for k in ("obs_tuple_visible_acc", "latent_given_obs_acc")})
     batch = int(loaded.config["train"]["batch_size"])
-    run_root = next((d for d in (run_dir, *run_dir.parents) if (d / "metrics.jsonl").exists()), None)
     row.update({"paper_(N,P)": f"({paper_pair[0]},{paper_pair[1]})" if paper_pair else "-",
                 "paper_vanilla_%": paper[0], "paper_adaptive_%": paper[1], "train_steps": loaded.step,
                 "train_samples": loaded.step * batch,
