@@ -1,14 +1,17 @@
 #!/usr/bin/env python
-"""Does a Zebra MDM (answer_layout=house) read clues? P(correct house) at answer slots named by a direct clue 'cA=V = n0=H'
-(every answer slot masked) vs the other slots.
+"""Does a Zebra MDM (answer_layout=house) read clues? P(correct house) at answer slots named by a direct clue
+'cA=V = n0=H' (every answer slot masked) vs the other slots.
 
     python scripts/zebra_clue_probe.py CHECKPOINT PUZZLES.jsonl
 """
 import sys
+
 import numpy as np
 import torch
+
 from anyorder.tasks.zebra import encode as E
-from anyorder.tasks.zebra.dataset import load as zload, pack_items
+from anyorder.tasks.zebra.dataset import load as zload
+from anyorder.tasks.zebra.dataset import pack_items
 from anyorder.train.checkpoint import load
 
 L = load(sys.argv[1])
