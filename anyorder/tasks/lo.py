@@ -159,6 +159,12 @@ class LODistribution:
         fixed[self.n_latents + self.n_obs:] = True
         return fixed
 
+    def always_one_accuracy(self) -> float:
+        """Table 1 score of always generating observation 1: P(g = 1) for uniform latents, exact over the m^k
+        tuples of distinct values' positions (0.75 for NAE with m = 2, 1 - 1/9 for m = 3, 0.5 for parity)."""
+        tuples = np.stack(np.meshgrid(*[np.arange(self.m)] * self.k, indexing="ij"), -1).reshape(1, -1, self.k)
+        return float(get_predicate(self.predicate)(tuples).mean())
+
     def noiseless_observations(self, latents: np.ndarray) -> np.ndarray:
         """(B, N) latent values -> (B, P) int64 predicate values g(latents[subsets])."""
         return get_predicate(self.predicate)(latents[:, self.subsets]).astype(np.int64)

@@ -136,3 +136,13 @@ def test_evaluator_probes_separate_easy_from_latent_inference():
     exact, local = evaluate(ExactOracle(dist), 0), evaluate(LocalOracle(dist), 0)
     assert exact["obs_tuple_visible_acc"] == 1.0 and exact["latent_given_obs_acc"] == 1.0
     assert local["obs_tuple_visible_acc"] == 1.0 and 0.4 < local["latent_given_obs_acc"] < 0.6
+
+
+@pytest.mark.parametrize("opts, expected", [({"N": 10, "P": 50}, 0.75),
+                                            ({"N": 10, "P": 50, "kind": "sparse_predicate"}, 8 / 9),
+                                            ({"N": 10, "P": 50, "kind": "sparse_parity"}, 0.5)])
+def test_always_one_accuracy_is_the_observation_marginal(opts, expected):
+    dist = make_distribution(opts)
+    assert dist.always_one_accuracy() == pytest.approx(expected)
+    obs = dist.noiseless_observations(np.random.default_rng(0).integers(0, dist.m, (4000, dist.n_latents)))
+    assert obs.mean() == pytest.approx(expected, abs=0.01)  # the same rate from samples

@@ -198,8 +198,9 @@ def curve_rows(run_dir: Path, cfg: Table1Config) -> list[dict]:
     return rows
 
 
-def plot_curve(rows: list[dict], path: Path) -> None:
-    """One panel per (N, P): vanilla and adaptive accuracy against training steps, naive guessing at 75%."""
+def plot_curve(rows: list[dict], path: Path, naive: float = 0.75) -> None:
+    """One panel per (N, P): vanilla and adaptive accuracy against training steps, and always-1 guessing
+    (``naive``, a fraction: ``LODistribution.always_one_accuracy``)."""
     pairs = list(dict.fromkeys((r["N"], r["P"]) for r in rows))
     with figure(path, figsize=(3.0 * len(pairs), 3.0), ncols=len(pairs), squeeze=False, sharey=True) as (_, axes):
         for ax, (n, p) in zip(axes[0], pairs):
@@ -207,7 +208,7 @@ def plot_curve(rows: list[dict], path: Path) -> None:
             steps = [r["train_steps"] for r in sub]
             ax.plot(steps, [r["vanilla_%"] for r in sub], "o-", ms=3, label="vanilla")
             ax.plot(steps, [r["adaptive_%"] for r in sub], "s-", ms=3, label="adaptive")
-            ax.axhline(75, color="k", ls=":", lw=1, label="naive (75%)")
+            ax.axhline(100 * naive, color="k", ls=":", lw=1, label=f"always 1 ({100 * naive:.1f}%)")
             ax.set_title(f"(N, P) = ({n}, {p})", fontsize=9)
             ax.set_xlabel("training steps")
         axes[0][0].set_ylabel("observation accuracy (%)")
@@ -246,7 +247,7 @@ def reproduce(cfg: Table1Config, out: str | Path) -> list[dict]:
             _write_curve(curve, cfg, out)
     plot(rows, out / "figure.png")
     if cfg.curve:
-        plot_curve(curve, out / "curve.png")
+        plot_curve(curve, out / "curve.png", _dist_for_note(cfg).always_one_accuracy())
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     return rows
 
