@@ -252,7 +252,8 @@ def reproduce(cfg: Table1Config, out: str | Path) -> list[dict]:
     return rows
 
 
-CPU_DEFAULTS = {"length": 60, "steps_train": 1500, "batch_size": 64}  # `--config cpu` (docs/LOG.md 2026-11-29)
+# `--config cpu`: 8,000 x 64 = 512k samples, the paper's 2,000 x 256 (reports/lo-table1, docs/LOG.md 2026-11-30)
+CPU_DEFAULTS = {"length": 60, "steps_train": 8000, "batch_size": 64}
 PAPER_DEFAULTS = {"length": None, "steps_train": 2000, "batch_size": 256}  # `--config paper` (Sec. 4.4, GPU)
 
 
@@ -324,11 +325,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scale each (N, P) to this length, same proportions (cpu: 60; paper: unscaled; 0: unscaled)")
     parser.add_argument("--kind", default="nae_sat", help="L&O kind: nae_sat | sparse_parity | sparse_predicate")
     parser.add_argument("--eta", type=float, default=0.0, help="observation noise (sparse parity)")
-    parser.add_argument("--n-samples", type=int, default=200, help="samples per inference method")
+    parser.add_argument("--n-samples", type=int, default=300, help="samples per inference method (default: %(default)s)")
     parser.add_argument("--decode-steps", type=int, default=None, help="reverse steps (default: L, one per step)")
     parser.add_argument("--pairs", default=None, help="comma list of N:P (default: the paper's five)")
     parser.add_argument("--runs-dir", default="runs/lo-table1")
-    parser.add_argument("--ckpt-every", type=int, default=250, help="checkpoint period (rerun the command to resume)")
+    parser.add_argument("--ckpt-every", type=int, default=500,
+                        help="checkpoint period (rerun the command to resume; default: %(default)s)")
     parser.add_argument("--smoke", action="store_true", help="title the report as a smoke run")
     parser.add_argument("--curve", action="store_true",
                         help="keep every checkpoint and score each: curve.md/csv/png (learning curve)")
