@@ -1,0 +1,70 @@
+"""Behaviour pinned by mutants that survived tests/objectives (scripts/mutation.sh; docs/testing.md)."""
+import math
+
+import pytest
+import torch
+
+from anyorder.errors import InputError
+from anyorder.objectives.permutations import (closer, inverse_permutation, much_closer, permute_batch,
+                                              permuted_source)
+from anyorder.objectives.schedule import elbo_weight
+
+T = torch.linspace(0.01, 0.99, 99, dtype=torch.float64)
+
+
+def test_elbo_weight_defaults_to_the_linear_schedule():
+    torch.testing.assert_close(elbo_weight(T), 1 / T)
+
+
+def test_cosine_elbo_weight_closed_form():
+    # alpha = cos(pi t / 2): -alpha' / (1 - alpha) = (pi / 2) sin(pi t / 2) / (1 - cos(pi t / 2))
+    expected = 0.5 * math.pi * torch.sin(0.5 * math.pi * T) / (1 - torch.cos(0.5 * math.pi * T))
+    torch.testing.assert_close(elbo_weight(T, "cosine"), expected)
+
+
+def _replay_swaps(length: int, n_swaps: int, seed: int) -> list[int]:
+    """App. C.1 by hand: n_swaps transpositions of two uniform positions, drawn as (n_swaps, 2) randint."""
+    pairs = torch.randint(0, length, (n_swaps, 2), generator=torch.Generator().manual_seed(seed)).tolist()
+    perm = list(range(length))
+    for a, b in pairs:
+        perm[a], perm[b] = perm[b], perm[a]
+    return perm
+
+
+@pytest.mark.parametrize("length", [81, 100, 400])
+def test_closer_and_much_closer_use_the_paper_swap_counts(length):
+    # closer: round(L / 10) swaps; much_closer: round(sqrt(L)) swaps (L = 81: 8 and 9; 100: 10 and 10)
+    for family, n_swaps in ((closer, round(length / 10)), (much_closer, round(math.sqrt(length)))):
+        got = family(length, torch.Generator().manual_seed(5)).tolist()
+        assert got == _replay_swaps(length, n_swaps, 5)
+        assert got != _replay_swaps(length, n_swaps - 1, 5)
+
+
+class _Source:
+    def __init__(self, keys):
+        self.keys = keys
+
+    def batch(self, step, rank, batch_size):
+        full = {"x0": torch.zeros(batch_size, 3, dtype=torch.long),
+                "is_fixed": torch.zeros(batch_size, 3, dtype=torch.bool)}
+        return {k: full[k] for k in self.keys}
+
+
+@pytest.mark.parametrize("keys", [("x0",), ("is_fixed",), ()])
+def test_permuted_source_names_a_missing_key(keys):
+    src = permuted_source(_Source(keys), torch.tensor([2, 0, 1]), bos_id=4)
+    with pytest.raises(InputError, match=r"needs an MDM source with 'x0' and 'is_fixed', got \[" ):
+        src.batch(0, 0, 2)
+
+
+def test_permute_batch_builds_every_tensor_on_the_batch_device():
+    # the "meta" device stands in for an accelerator: a CPU tensor mixed in makes torch.cat raise
+    x0 = torch.zeros(2, 4, dtype=torch.long, device="meta")
+    out = permute_batch(x0, torch.zeros(2, 4, dtype=torch.bool, device="meta"), torch.tensor([1, 0, 3, 2]), 7)
+    assert out["tokens"].device.type == "meta" and out["tokens"].dtype == torch.long
+    assert out["loss_mask"].device.type == "meta" and out["loss_mask"].shape == (2, 5)
+
+
+def test_inverse_permutation_of_a_batch_of_orders():
+    perm = torch.tensor([[2, 0, 1], [0, 1, 2]])
+    assert inverse_permutation(perm).tolist() == [[1, 2, 0], [0, 1, 2]]
