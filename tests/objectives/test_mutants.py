@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from anyorder.errors import InputError
+from anyorder.objectives.ar import ARConfig, ar_loss
+from anyorder.objectives.mdm import MDMConfig, corrupt
 from anyorder.objectives.permutations import (closer, inverse_permutation, much_closer, permute_batch,
                                               permuted_source)
 from anyorder.objectives.schedule import elbo_weight
@@ -63,8 +65,71 @@ def test_permute_batch_builds_every_tensor_on_the_batch_device():
     out = permute_batch(x0, torch.zeros(2, 4, dtype=torch.bool, device="meta"), torch.tensor([1, 0, 3, 2]), 7)
     assert out["tokens"].device.type == "meta" and out["tokens"].dtype == torch.long
     assert out["loss_mask"].device.type == "meta" and out["loss_mask"].shape == (2, 5)
+    assert out["loss_mask"].dtype == torch.bool  # a mask, not 0/1 integers promoted by torch.cat
 
 
 def test_inverse_permutation_of_a_batch_of_orders():
     perm = torch.tensor([[2, 0, 1], [0, 1, 2]])
     assert inverse_permutation(perm).tolist() == [[1, 2, 0], [0, 1, 2]]
+
+
+class _FixedLogits:
+    """Causal 'model' with known logits: returns ``logits[:, :L]`` for an input of length L."""
+
+    def __init__(self, logits):
+        self.logits = logits
+
+    def __call__(self, tokens):
+        return self.logits[:, : tokens.shape[1]]
+
+
+def test_ar_label_smoothing_closed_form_and_metrics():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 3, 5, generator=g)  # (B, L - 1, V)
+    tokens = torch.tensor([[0, 1, 4, 2], [0, 3, 3, 0]])
+    loss_mask = torch.tensor([[False, True, True, False], [False, True, False, True]])
+    batch = {"tokens": tokens, "loss_mask": loss_mask}
+    logp = torch.log_softmax(logits, -1)
+    targets, mask = tokens[:, 1:], loss_mask[:, 1:]
+    nll = -logp.gather(-1, targets[..., None])[..., 0]
+    eps = 0.2
+    smoothed = (1 - eps) * nll - eps * logp.mean(-1)  # label smoothing: eps spread uniformly over V classes
+    out = ar_loss(_FixedLogits(logits), batch, ARConfig(label_smoothing=eps))
+    assert out.loss.item() == pytest.approx(smoothed[mask].mean().item(), rel=1e-5)
+    assert out.metrics["loss"] == pytest.approx(out.loss.item())
+    assert out.metrics["ce"] == pytest.approx(nll[mask].mean().item(), rel=1e-5)  # unsmoothed
+    hits = (logits.argmax(-1) == targets)[mask]
+    assert out.metrics["acc"] == pytest.approx(hits.float().mean().item())
+
+
+def test_ar_accuracy_counts_argmax_hits_on_loss_tokens_only():
+    tokens = torch.tensor([[0, 1, 2, 3]])
+    right = torch.nn.functional.one_hot(torch.tensor([[1, 0, 3]]), 4).float() * 5  # hits steps 1 and 3
+    out = ar_loss(_FixedLogits(right), {"tokens": tokens, "loss_mask": torch.tensor([[False, True, True, True]])},
+                  ARConfig())
+    assert out.metrics["acc"] == pytest.approx(2 / 3) and out.n_tokens == 3
+    out = ar_loss(_FixedLogits(right), {"tokens": tokens, "loss_mask": torch.tensor([[False, False, True, False]])},
+                  ARConfig())
+    assert out.metrics["acc"] == 0.0 and out.n_tokens == 1
+
+
+def test_ar_batch_errors_name_the_problem():
+    with pytest.raises(InputError, match=r"'tokens' and 'loss_mask', got keys \['x0'\]"):
+        ar_loss(_FixedLogits(torch.zeros(1, 3, 2)), {"x0": torch.zeros(1, 3, dtype=torch.long)}, ARConfig())
+    tokens = torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(InputError, match=r"tokens \(2, 3\) and loss_mask \(2, 4\) must be"):
+        ar_loss(_FixedLogits(torch.zeros(2, 3, 2)), {"tokens": tokens, "loss_mask": torch.ones(2, 4, dtype=bool)},
+                ARConfig())
+    with pytest.raises(InputError, match=r"must be \(B, L>=2\)"):
+        ar_loss(_FixedLogits(torch.zeros(2, 1, 2)), {"tokens": tokens[:, :1], "loss_mask": tokens[:, :1] == 0},
+                ARConfig())
+
+
+@pytest.mark.parametrize("sampling", ["continuous", "subset", "discrete"])
+def test_corrupt_draws_on_the_generator_and_builds_on_the_batch_device(sampling):
+    # generator on the CPU, batch on "meta" (stands in for an accelerator): mixing devices would raise
+    x0 = torch.zeros(2, 5, dtype=torch.long, device="meta")
+    xt, is_masked, weight = corrupt(x0, torch.zeros(2, 5, dtype=torch.bool, device="meta"),
+                                    MDMConfig(sampling=sampling), 9, torch.Generator().manual_seed(0))
+    assert {xt.device.type, is_masked.device.type, weight.device.type} == {"meta"}
+    assert is_masked.dtype == torch.bool and weight.dtype == torch.float32
