@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from anyorder.errors import InputError
+from anyorder.errors import ConfigError, InputError
 from anyorder.objectives.ar import ARConfig, ar_loss
 from anyorder.objectives.mdm import MDMConfig, corrupt
 from anyorder.objectives.permutations import (closer, inverse_permutation, much_closer, permute_batch,
@@ -133,3 +133,16 @@ def test_corrupt_draws_on_the_generator_and_builds_on_the_batch_device(sampling)
                                     MDMConfig(sampling=sampling), 9, torch.Generator().manual_seed(0))
     assert {xt.device.type, is_masked.device.type, weight.device.type} == {"meta"}
     assert is_masked.dtype == torch.bool and weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(time_weight="linear"), r"MDMConfig.time_weight='linear' \(Ye et al. T - t\) needs sampling='discrete'"),
+    (dict(time_eps=1.0), r"MDMConfig.time_eps must be in \(0, 1\), got 1.0"),
+    (dict(time_eps=1.5), r"MDMConfig.time_eps must be in \(0, 1\), got 1.5"),
+    (dict(n_discrete_steps=0), r"MDMConfig.n_discrete_steps must be >= 1, got 0"),
+    (dict(focal_alpha=0.0), r"MDMConfig.focal_alpha must be > 0 and focal_gamma >= 0"),
+    (dict(sampling="bernoulli"), r"unknown MDMConfig.sampling='bernoulli'; valid: \['continuous', 'subset'"),
+])
+def test_mdm_config_errors_name_the_field_and_value(kw, message):
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        MDMConfig(**kw)
