@@ -6,8 +6,10 @@ import torch
 
 from anyorder.errors import ConfigError, InputError
 from anyorder.objectives.ar import ARConfig, ar_loss
-from anyorder.objectives.mdm import MDMConfig, corrupt
-from anyorder.objectives.permutations import (closer, inverse_permutation, much_closer, permute_batch,
+from anyorder.models.transformer import ModelConfig
+from anyorder.objectives.flops import forward_flops_per_token
+from anyorder.objectives.mdm import MDMConfig, corrupt, mdm_loss
+from anyorder.objectives.permutations import (check_permutation, closer, inverse_permutation, much_closer, permute_batch,
                                               permuted_source)
 from anyorder.objectives.schedule import elbo_weight
 
@@ -146,3 +148,64 @@ def test_corrupt_draws_on_the_generator_and_builds_on_the_batch_device(sampling)
 def test_mdm_config_errors_name_the_field_and_value(kw, message):
     with pytest.raises(ConfigError, match=f"^{message}"):
         MDMConfig(**kw)
+
+
+def test_flops_accept_a_one_token_sequence():
+    cfg = ModelConfig(vocab_size=5, max_len=10, n_layers=2, d_model=8, n_heads=2)
+    assert forward_flops_per_token(cfg, 1) == forward_flops_per_token(cfg, 10) - 2 * 2 * 9 * 8
+    with pytest.raises(InputError, match=r"seq_len must be in \[1, max_len=10\], got 0"):
+        forward_flops_per_token(cfg, 0)
+
+
+def test_check_permutation_casts_to_int64():
+    perm = check_permutation(torch.tensor([1.0, 0.0, 2.0]))
+    assert perm.dtype == torch.long and perm.tolist() == [1, 0, 2]
+
+
+def test_corrupt_shape_error_names_both_shapes():
+    with pytest.raises(InputError, match=r"x0 \(2, 3\) and is_fixed \(2, 4\) must both be \(B, L\)"):
+        corrupt(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 4, dtype=torch.bool), MDMConfig(), 0,
+                torch.Generator())
+
+
+class _KnownMDM:
+    """Fake MDM: the same known logits (L, V) for every input row; [MASK] (id 0) gets a large logit that the loss
+    must ignore."""
+
+    def __init__(self, logits):
+        self.logits = logits
+
+    def __call__(self, xt):
+        return self.logits.expand(xt.shape[0], -1, -1)
+
+
+def test_mdm_metrics_are_the_mean_masked_ce_and_the_mask_rate():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 4, generator=g)
+    logits[:, 0] = 9.0  # [MASK] column, excluded from the softmax
+    x0 = torch.tensor([[1, 2, 3, 1], [2, 2, 1, 3]])
+    logp = torch.log_softmax(logits[:, 1:], -1).expand(2, -1, -1)
+    true_ce = -logp.gather(-1, (x0 - 1)[..., None])[..., 0]  # (2, 4)
+    fixed = torch.zeros_like(x0, dtype=torch.bool)
+    # "subset" with the elbo weight N / n: the loss (per maskable token) differs from the mean masked CE
+    out = mdm_loss(_KnownMDM(logits), {"x0": x0, "is_fixed": fixed}, MDMConfig(sampling="subset"), 0,
+                   torch.Generator().manual_seed(3))
+    xt, is_masked, weight = corrupt(x0, fixed, MDMConfig(sampling="subset"), 0, torch.Generator().manual_seed(3))
+    assert out.n_tokens == int(is_masked.sum())
+    assert out.metrics["ce"] == pytest.approx(true_ce[is_masked].mean().item(), rel=1e-5)
+    assert out.metrics["mask_rate"] == pytest.approx(out.n_tokens / 8)
+    assert out.metrics["loss"] == pytest.approx(out.loss.item())
+    expected = ((weight * true_ce * is_masked).sum(1) / 4).mean()
+    assert out.loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_mdm_ce_metric_with_a_single_masked_token():
+    logits = torch.tensor([[9.0, 0.0, 1.0, 2.0]] * 3)
+    x0 = torch.tensor([[1, 2, 3]])
+    fixed = torch.tensor([[True, False, True]])  # one maskable position: subset sampling masks exactly it
+    out = mdm_loss(_KnownMDM(logits), {"x0": x0, "is_fixed": fixed}, MDMConfig(sampling="subset"), 0,
+                   torch.Generator().manual_seed(0))
+    expected = -torch.log_softmax(torch.tensor([0.0, 1.0, 2.0]), 0)[1].item()
+    assert out.n_tokens == 1 and out.metrics["mask_rate"] == 1.0
+    assert out.metrics["ce"] == pytest.approx(expected, rel=1e-5)
+    assert out.loss.item() == pytest.approx(expected, rel=1e-5)  # weight N / n = 1, divided by N = 1
