@@ -38,7 +38,10 @@ for module in $MODULES; do
   start=$(date +%s)
   if [ "$SAMPLE" = 0 ] && [ -z "${NAMES_FILE:-}" ]; then names=(); else names=($(cat names.txt)); fi
   # mutmut's own log (a progress spinner) goes to mutmut.log in the copy
-  mutmut run --max-children 1 "${names[@]}" > mutmut.log 2>&1 || { tail -c 2000 mutmut.log >&2; exit 1; }
+  # CPU seconds of mutmut and every process it waited for (fork server, one fork per mutant) -> cpu.txt
+  /usr/bin/time -f "%U %S" -o cpu.txt mutmut run --max-children 1 "${names[@]}" > mutmut.log 2>&1 \
+    || { tail -c 2000 mutmut.log >&2; exit 1; }
+  echo "== $module: $(awk '{print $1 + $2}' cpu.txt) CPU s" >&2
   tail -c 300 mutmut.log | tr '\r' '\n' | tail -n 2 >&2
   echo "== $module: $(( $(date +%s) - start )) s wall" >&2
   python "$ROOT/scripts/mutation_tool.py" summary "$module" names.txt | tee summary.json
