@@ -110,3 +110,14 @@ def test_table_and_report(tmp_path):
     assert "| vanilla | 50.0% | 0.0% |" in text and "| top_prob | 100.0% |  |" in text
     out = write_report(tmp_path / "r", [], summaries, {"command": "x"})
     assert json.loads((out / "summary.json").read_text())["meta"]["command"] == "x"
+
+
+def test_summary_of_a_single_problem(tok):
+    problems = load_problems("single", limit=1)
+    rows, summary = evaluate_infill(Oracle(_truths(problems, tok), tok.mask_id), tok, problems,
+                                    {"vanilla": STRATEGIES["vanilla"]}, InfillOptions(), LIMITS, eos_ids=[EOS])
+    gap = len(tok.encode(problems[0].canonical_solution))
+    assert (rows[0].gap, rows[0].nfe, rows[0].status) == (gap, gap, "passed")  # oracle gap, steps = gap
+    s = summary["vanilla"]
+    assert (s["pass@1"], s["n"], s["nfe"]) == (1.0, 1, float(gap))
+    assert s["decode_s"] >= 0 and s["exec_s"] > 0

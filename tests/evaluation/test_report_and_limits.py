@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from anyorder.errors import ConfigError, InputError
-from anyorder.evaluation.infill import InfillRow, table, write_report
+from anyorder.evaluation.infill import InfillOptions, InfillRow, table, write_report
 from anyorder.evaluation.likelihood import chain_rule_nll
 from anyorder.evaluation.sandbox import Limits
 
@@ -49,3 +49,9 @@ def test_sandbox_limit_bounds_are_inclusive_where_documented():
     with pytest.raises(ConfigError, match="timeout > 0, memory_mb >= 64, file_mb >= 1"):
         Limits(memory_mb=63)
     assert Limits(memory_mb=64, file_mb=1).memory_mb == 64
+
+
+@pytest.mark.parametrize("kw", [dict(steps=0), dict(batch_size=0), dict(fixed_length=0), dict(length="exact")])
+def test_infill_options_are_checked(kw):
+    with pytest.raises(ConfigError, match="length must be|must be >= 1"):
+        InfillOptions(**kw)
