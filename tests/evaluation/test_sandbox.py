@@ -124,3 +124,14 @@ def test_bad_limits_raise():
         Limits(timeout=0)
     with pytest.raises(ConfigError):
         Limits(workers=0)
+
+
+def test_exit_codes_are_classified():
+    from anyorder.evaluation.sandbox import EXITED_EARLY, _status
+    assert [_status(c) for c in (0, EXITED_EARLY, 1, 2, 128)] == ["passed", "exited", "failed", "failed", "failed"]
+    assert [_status(c) for c in (-9, -15, 129, 137)] == ["killed"] * 4  # a signal, or a shell's 128 + signal
+
+
+def test_programs_run_in_their_own_named_temporary_directory():
+    res = run_program("import os\nprint(os.path.basename(os.getcwd()))", FAST)
+    assert res.passed and res.stdout.strip().startswith("anyorder-sandbox-")
