@@ -132,6 +132,13 @@ def test_exit_codes_are_classified():
     assert [_status(c) for c in (-9, -15, 129, 137)] == ["killed"] * 4  # a signal, or a shell's 128 + signal
 
 
-def test_programs_run_in_their_own_named_temporary_directory():
-    res = run_program("import os\nprint(os.path.basename(os.getcwd()))", FAST)
-    assert res.passed and res.stdout.strip().startswith("anyorder-sandbox-")
+def test_programs_run_in_their_own_named_temporary_directory_with_a_minimal_environment():
+    program = ("import json, os\n"
+               "print(json.dumps([os.path.basename(os.getcwd()), os.getcwd(), dict(os.environ)]))\n")
+    res = run_program(program, FAST)
+    assert res.passed, res.stderr
+    import json
+    name, cwd, env = json.loads(res.stdout)
+    assert name.startswith("anyorder-sandbox-")
+    assert {k: env[k] for k in ("PATH", "LANG", "HOME", "TMPDIR")} == {
+        "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": cwd, "TMPDIR": cwd}
