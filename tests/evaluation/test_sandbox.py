@@ -142,3 +142,8 @@ def test_programs_run_in_their_own_named_temporary_directory_with_a_minimal_envi
     assert name.startswith("anyorder-sandbox-")
     assert {k: env[k] for k in ("PATH", "LANG", "HOME", "TMPDIR")} == {
         "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": cwd, "TMPDIR": cwd}
+
+
+def test_output_that_is_not_utf8_is_kept_with_replacement_characters():
+    res = run_program("import sys\nsys.stdout.buffer.write(b'\\xff ok')\n", FAST)
+    assert res.passed and res.stdout == "\ufffd ok"
