@@ -57,3 +57,18 @@ def test_data_sudoku_from_collection(tmp_path, capsys):
     assert main(["data", "sudoku", str(tmp_path / "dir"), "--from", str(src)]) == 0
     assert len(load(tmp_path / "dir")) == 3
     assert main(["data", "sudoku", str(tmp_path / "x.npz"), "--from", str(tmp_path / "none.txt")]) == 2
+
+
+def test_headerless_csv_of_puzzles_only_and_missing_solutions(tmp_path):
+    plain = tmp_path / "p.csv"
+    plain.write_text("\n".join(lines(with_solution=False)) + "\n")  # one field per line, no header
+    assert np.array_equal(load_any(plain).puzzles, DATA.puzzles)
+    partial = tmp_path / "r.csv"  # Radcliffe header; one row without its solution: all are solved by the solver
+    rows = [f"{i},{to_string(p, '.')},{to_string(s) if i != 1 else ''}"
+            for i, (p, s) in enumerate(zip(DATA.puzzles, DATA.solutions))]
+    partial.write_text("id,puzzle,solution\n" + "\n".join(rows) + "\n")
+    assert np.array_equal(load_any(partial).solutions, DATA.solutions)
+    empty = tmp_path / "e.csv"
+    empty.write_text("id,puzzle,solution\n")
+    with pytest.raises(InputError, match=f"^{empty}: no puzzles found$"):
+        load_any(empty)
