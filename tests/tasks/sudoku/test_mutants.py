@@ -39,3 +39,47 @@ def test_arm81_tokens_round_trip_and_decoding_input():
     assert inp.shape == (1, 82) and inp[0, -3:].tolist() == [encode.ARM81_PAD] * 3
     assert np.array_equal(inp[0, :79], tokens[0, :79]) and is_fixed[0].tolist() == [True] * 79 + [False] * 3
     assert np.array_equal(encode.decode_arm81(inp), puzzle[None])
+
+
+def test_cell_accuracy_of_a_puzzle_with_one_blank():
+    from anyorder.tasks.sudoku.metrics import per_puzzle
+    puzzle = SOLUTION.copy()
+    puzzle[7] = 0
+    wrong = SOLUTION.copy()
+    wrong[7] = SOLUTION[7] % 9 + 1
+    m = per_puzzle(np.stack([SOLUTION, wrong]), np.stack([puzzle, puzzle]), np.stack([SOLUTION, SOLUTION]))
+    assert m["cell"].tolist() == [1.0, 0.0] and m["exact"].tolist() == [True, False]
+
+
+def test_sudoku_option_errors_name_the_option(monkeypatch):
+    import pytest
+
+    from anyorder.errors import ConfigError
+    from anyorder.tasks.sudoku.task import SudokuARMOptions, load_train
+    with pytest.raises(ConfigError, match=r"^unknown Sudoku eval_split 'easy'; valid: \['hard', 'test'\]$"):
+        SudokuARMOptions(eval_split="easy")
+    with pytest.raises(ConfigError, match="^order='solver' needs the solver order$"):
+        encode.cell_sequence(SOLUTION[None], None, "solver")
+    monkeypatch.delenv("ANYORDER_SUDOKU_TRAIN", raising=False)
+    with pytest.raises(ConfigError, match="needs option train_path .* or set ANYORDER_SUDOKU_TRAIN$"):
+        load_train(None, 10)
+
+
+def test_generated_training_puzzles_exclude_the_shipped_test_split(monkeypatch):
+    from anyorder.tasks.sudoku import task
+    from anyorder.tasks.sudoku.dataset import shipped
+    test = shipped("test", 4)
+    fresh = np.tile(SOLUTION, (3, 1))
+    for i in range(3):
+        fresh[i, [i, 20 + i, 40 + i]] = 0  # three blanks: solvable by singles, not shipped
+    monkeypatch.setattr(task, "generate", lambda n, seed: (np.concatenate([test.puzzles, fresh]).astype(np.int8),
+                                                           np.concatenate([test.solutions,
+                                                                           np.tile(SOLUTION, (3, 1))]).astype(np.int8)))
+    data = task.load_train("generate", 7)
+    assert np.array_equal(data.puzzles, fresh)
+
+
+def test_build_split_creates_missing_parent_directories(tmp_path):
+    from anyorder.tasks.sudoku.dataset import build_split, load
+    out = build_split(tmp_path / "a" / "b" / "train", "train", 3, seed=3, chunk=8, progress=False)
+    assert out == tmp_path / "a" / "b" / "train" and len(load(out)) == 3
