@@ -83,3 +83,25 @@ def test_build_split_creates_missing_parent_directories(tmp_path):
     from anyorder.tasks.sudoku.dataset import build_split, load
     out = build_split(tmp_path / "a" / "b" / "train", "train", 3, seed=3, chunk=8, progress=False)
     assert out == tmp_path / "a" / "b" / "train" and len(load(out)) == 3
+
+
+def test_groups_are_the_rows_columns_and_boxes():
+    # called here, not only at import: module-level constants are built before a test can observe them
+    from anyorder.tasks.sudoku.board import _groups
+    g = _groups()
+    assert g.shape == (27, 9)
+    assert g[0].tolist() == list(range(9)) and g[9].tolist() == list(range(0, 81, 9))
+    assert g[18].tolist() == [0, 1, 2, 9, 10, 11, 18, 19, 20] and g[26].tolist() == [60, 61, 62, 69, 70, 71, 78, 79, 80]
+    assert (np.bincount(g.ravel(), minlength=81) == 3).all()  # every cell in one row, one column, one box
+
+
+def test_rules_for_each_layout():
+    import torch
+
+    from anyorder.tasks.sudoku.rules import SudokuRules
+    board, prompt = SudokuRules.for_layout("board81"), SudokuRules.for_layout("prompt164")
+    assert (board.digit_ids, board.vocab_size, board.offset) == ((-1,) + tuple(range(1, 10)), 10, 0)
+    assert (prompt.digit_ids, prompt.vocab_size, prompt.offset) == ((-1,) + tuple(range(1, 10)), 13, 82)
+    sol = torch.as_tensor(SOLUTION)[None]
+    assert board.digits(sol).tolist() == [SOLUTION.tolist()] and board.verify(sol).tolist() == [True]
+    assert board.allowed(sol).shape == (1, 81, 10)
