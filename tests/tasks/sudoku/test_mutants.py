@@ -105,3 +105,14 @@ def test_rules_for_each_layout():
     sol = torch.as_tensor(SOLUTION)[None]
     assert board.digits(sol).tolist() == [SOLUTION.tolist()] and board.verify(sol).tolist() == [True]
     assert board.allowed(sol).shape == (1, 81, 10)
+
+
+def test_shipped_reads_an_explicit_path(tmp_path):
+    import pytest
+
+    from anyorder.errors import InputError
+    from anyorder.tasks.sudoku.dataset import SHIPPED, shipped
+    data = shipped("any name", 2, path=SHIPPED / "hard.npz")
+    assert np.array_equal(data.puzzles, shipped("hard", 2).puzzles)
+    with pytest.raises(InputError, match=f"looked for {tmp_path / 'none.npz'}\\)"):
+        shipped("test", 2, path=tmp_path / "none.npz")
