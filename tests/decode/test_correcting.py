@@ -198,3 +198,21 @@ def test_restart_attempts_stop_at_a_dead_end():
     full = (res.tokens != 0).all(dim=1)
     assert torch.equal(RULES.consistent(res.tokens) | ~full, torch.ones_like(full))
     assert torch.equal(res.status == OK, RULES.verify(res.tokens))
+
+
+@pytest.mark.parametrize("cap", [
+    2,
+    pytest.param(1, marks=pytest.mark.xfail(strict=True, reason="found by mutation review: with max_nfe=1 the "
+                                            "completing call runs after the budget is spent (nfe 2 > cap 1)")),
+])
+def test_orderbeam_completes_the_best_partial_decode_in_one_call_at_the_nfe_cap(cap):
+    oracle = Oracle()
+    res = decode(oracle, PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, max_nfe=cap), 0, checker=RULES)
+    assert torch.equal(res.tokens, SOL)  # the last call fills every masked cell with the oracle's digit
+    assert res.n_model_calls == oracle.calls == 2  # one expansion, then the completing call
+    assert (res.nfe <= cap).all() and (res.nfe == cap).any()
+
+
+def test_orderbeam_has_no_trace():
+    with pytest.raises(ConfigError, match="^mode=orderbeam has no step trace$"):
+        decode(Oracle(), PUZ, FIXED, Plan(mode="orderbeam"), 0, trace=True)
