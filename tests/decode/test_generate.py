@@ -186,3 +186,23 @@ def test_prefix_cache_generation_runs_and_checks_its_preconditions(tiny_llada):
         generate(model, prompts, 8, plan, model.mask_id, pad_id=tok.pad_id, prefix_cache=True, cfg_scale=1.0)
     with pytest.raises(ConfigError, match="prefix_cached"):
         generate(TableModel(), [[1]], 8, plan, MASK, pad_id=PAD, prefix_cache=True)
+
+
+class PrefixRecorder(TableModel):
+    """TableModel with a (non-caching) ``prefix_cached`` that records the prefix length of each block."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts = []
+
+    def prefix_cached(self, prefix_length, attention_mask=None):
+        self.starts.append(prefix_length)
+        return lambda tokens, columns=None: self(tokens, attention_mask)
+
+
+def test_prefix_cache_starts_each_block_after_the_previous_ones():
+    model = PrefixRecorder()
+    plan = Plan(steps=6, budget="even", score="top_prob", block_length=2)
+    res = generate(model, [[1, 2, 3]], 6, plan, MASK, pad_id=PAD, prefix_cache=True)
+    assert model.starts == [3, 5, 7]  # the prompt, then one block of 2 per block
+    assert not (res.filled[0] == MASK).any()
