@@ -216,3 +216,20 @@ def test_orderbeam_completes_the_best_partial_decode_in_one_call_at_the_nfe_cap(
 def test_orderbeam_has_no_trace():
     with pytest.raises(ConfigError, match="^mode=orderbeam has no step trace$"):
         decode(Oracle(), PUZ, FIXED, Plan(mode="orderbeam"), 0, trace=True)
+
+
+def test_selfcorrect_trace_records_the_revealed_values():
+    res = decode(Oracle(), PUZ, FIXED, Plan(mode="selfcorrect", max_nfe=90), 0, checker=RULES, trace=True)
+    assert torch.equal(res.tokens, SOL)
+    seen = torch.zeros_like(FIXED)
+    for step in res.trace:
+        assert torch.equal(step.k, step.revealed.sum(dim=1))
+        assert torch.equal(torch.where(step.revealed, SOL, -1), step.values)  # the oracle's digits, -1 elsewhere
+        seen |= step.revealed
+    assert torch.equal(seen, ~FIXED)  # every blank revealed at some step, never a given
+
+
+def test_plan_field_names_in_declaration_order():
+    names = Plan.field_names()
+    assert names[:5] == ["steps", "budget", "score", "value", "temperature"] and "max_nfe" in names
+    assert len(names) == len(set(names)) and all(hasattr(Plan(), n) for n in names)
