@@ -218,8 +218,9 @@ def test_orderbeam_has_no_trace():
         decode(Oracle(), PUZ, FIXED, Plan(mode="orderbeam"), 0, trace=True)
 
 
-def test_selfcorrect_trace_records_the_revealed_values():
-    res = decode(Oracle(), PUZ, FIXED, Plan(mode="selfcorrect", max_nfe=90), 0, checker=RULES, trace=True)
+@pytest.mark.parametrize("mode", ["selfcorrect", "backtrack"])
+def test_trace_records_the_revealed_values(mode):
+    res = decode(Oracle(), PUZ, FIXED, Plan(mode=mode, max_nfe=90), 0, checker=RULES, trace=True)
     assert torch.equal(res.tokens, SOL)
     seen = torch.zeros_like(FIXED)
     for step in res.trace:
