@@ -61,3 +61,9 @@ def test_noise_preset_none_restores_the_noiseless_defaults():
 
     noisy = Plan(noise="gumbel", noise_scale=0.5, noise_anneal=True)
     assert Plan(**{**noisy.__dict__, **NOISE_PRESETS["none"]}) == Plan()
+
+
+def test_unsigned_64_bit_constants_become_int64_with_the_same_bits():
+    from anyorder.decode.rng import _signed
+    assert _signed(5) == 5 and _signed((1 << 63) - 1) == (1 << 63) - 1
+    assert _signed(1 << 63) == -(1 << 63) and _signed((1 << 64) - 1) == -1
