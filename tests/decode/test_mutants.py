@@ -67,3 +67,10 @@ def test_unsigned_64_bit_constants_become_int64_with_the_same_bits():
     from anyorder.decode.rng import _signed
     assert _signed(5) == 5 and _signed((1 << 63) - 1) == (1 << 63) - 1
     assert _signed(1 << 63) == -(1 << 63) and _signed((1 << 64) - 1) == -1
+
+
+def test_is_fixed_shape_error_names_both_shapes():
+    from anyorder.errors import InputError
+    with pytest.raises(InputError, match=r"^is_fixed shape \(1, 3\) != tokens shape \(1, 4\)$"):
+        decode(lambda t: torch.zeros(*t.shape, 5), torch.zeros(1, 4, dtype=torch.long),
+               torch.zeros(1, 3, dtype=torch.bool), Plan(steps=1), 4)
