@@ -77,11 +77,13 @@ def summary(module: str, names_file: str | None) -> dict:
     wanted = set(Path(names_file).read_text().split()) if names_file else None
     results: dict[str, str] = {}
     durations = 0.0
+    population = 0
     for f in _files(module):
         meta = Path("mutants") / (str(f) + ".meta")
         if not meta.exists():
             continue
         data = json.loads(meta.read_text())
+        population += len(data["exit_code_by_key"])  # every mutant mutmut generated for the file
         for key, code in data["exit_code_by_key"].items():
             if wanted is None or key in wanted:
                 results[key] = STATUS.get(code, f"exit {code}")
@@ -92,7 +94,7 @@ def summary(module: str, names_file: str | None) -> dict:
     checked = sum(v for s, v in counts.items() if s != "not checked")
     killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0)
     lo, hi = wilson(killed, checked)
-    out = {"module": module, "population": len(all_names(module)), "checked": checked, "counts": counts,
+    out = {"module": module, "population": population, "checked": checked, "counts": counts,
            "score": killed / checked if checked else None, "wilson95": [lo, hi],
            "survivors": sorted(k for k, s in results.items() if s in ("survived", "no tests")),
            "mutant_seconds": round(durations, 1)}
