@@ -1,6 +1,7 @@
 """Tests written to kill mutants that survived the suite (issue 18): top-p filtering and the annealing of the
 re-masking decoder's noise."""
 import math
+import re
 
 import pytest
 import torch
@@ -74,3 +75,14 @@ def test_is_fixed_shape_error_names_both_shapes():
     with pytest.raises(InputError, match=r"^is_fixed shape \(1, 3\) != tokens shape \(1, 4\)$"):
         decode(lambda t: torch.zeros(*t.shape, 5), torch.zeros(1, 4, dtype=torch.long),
                torch.zeros(1, 3, dtype=torch.bool), Plan(steps=1), 4)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(samples=0), "samples must be an int >= 1, got 0"),
+    (dict(expand=1.5), "expand must be an int >= 1, got 1.5"),
+    (dict(schedule="sqrt"), "unknown schedule 'sqrt'; valid: ["),
+])
+def test_plan_errors_name_the_field(kw, message):
+    from anyorder.errors import ConfigError
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
+        Plan(**kw)
