@@ -187,14 +187,16 @@ def test_mdm_metrics_are_the_mean_masked_ce_and_the_mask_rate():
     logp = torch.log_softmax(logits[:, 1:], -1).expand(2, -1, -1)
     true_ce = -logp.gather(-1, (x0 - 1)[..., None])[..., 0]  # (2, 4)
     fixed = torch.zeros_like(x0, dtype=torch.bool)
-    # "subset" with the elbo weight N / n: the loss (per maskable token) differs from the mean masked CE
-    out = mdm_loss(_KnownMDM(logits), {"x0": x0, "is_fixed": fixed}, MDMConfig(sampling="subset"), 0,
-                   torch.Generator().manual_seed(3))
-    xt, is_masked, weight = corrupt(x0, fixed, MDMConfig(sampling="subset"), 0, torch.Generator().manual_seed(3))
+    # "continuous" with the elbo weight 1 / t: the loss (per maskable token) differs from the mean masked CE
+    out = mdm_loss(_KnownMDM(logits), {"x0": x0, "is_fixed": fixed}, MDMConfig(), 0,
+                   torch.Generator().manual_seed(5))
+    xt, is_masked, weight = corrupt(x0, fixed, MDMConfig(), 0, torch.Generator().manual_seed(5))
+    assert is_masked.sum(1).tolist() == [2, 1]  # this seed masks tokens in both rows
     assert out.n_tokens == int(is_masked.sum())
     assert out.metrics["ce"] == pytest.approx(true_ce[is_masked].mean().item(), rel=1e-5)
     assert out.metrics["mask_rate"] == pytest.approx(out.n_tokens / 8)
     assert out.metrics["loss"] == pytest.approx(out.loss.item())
+    assert out.metrics["loss"] != pytest.approx(out.metrics["ce"], rel=1e-3)
     expected = ((weight * true_ce * is_masked).sum(1) / 4).mean()
     assert out.loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
