@@ -46,10 +46,13 @@ def all_names(module: str) -> list[str]:
     """Every mutant mutmut generates for MODULE, by its own generator (same names as `mutmut run`)."""
     warnings.simplefilter("ignore")
     from mutmut.__main__ import write_all_mutants_to_file
+    from mutmut.configuration import config
     from mutmut.utils.format_utils import get_mutant_name
 
     names = []
     for f in _files(module):
+        if not config().should_mutate(f):  # do_not_mutate in [tool.mutmut]
+            continue
         mutated = write_all_mutants_to_file(out=io.StringIO(), source=f.read_text(), filename=f)
         names += [get_mutant_name(f, n) for n in mutated.mutant_names]
     return names
