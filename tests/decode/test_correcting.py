@@ -198,3 +198,41 @@ def test_restart_attempts_stop_at_a_dead_end():
     full = (res.tokens != 0).all(dim=1)
     assert torch.equal(RULES.consistent(res.tokens) | ~full, torch.ones_like(full))
     assert torch.equal(res.status == OK, RULES.verify(res.tokens))
+
+
+@pytest.mark.parametrize("cap", [
+    2,
+    pytest.param(1, marks=pytest.mark.xfail(strict=True, reason="found by mutation review: with max_nfe=1 the "
+                                            "completing call runs after the budget is spent (nfe 2 > cap 1)")),
+])
+def test_orderbeam_stays_within_a_tight_nfe_cap(cap):
+    # cap 1 reaches the branch that completes the best partial decode in one call (and overshoots the cap);
+    # cap 2 finishes by expansion (the oracle's full decodes win), two calls in all
+    oracle = Oracle()
+    res = decode(oracle, PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, max_nfe=cap), 0, checker=RULES)
+    assert torch.equal(res.tokens, SOL)
+    assert res.n_model_calls == oracle.calls == 2
+    assert (res.nfe <= cap).all() and (res.nfe == cap).any()
+
+
+def test_orderbeam_has_no_trace():
+    with pytest.raises(ConfigError, match="^mode=orderbeam has no step trace$"):
+        decode(Oracle(), PUZ, FIXED, Plan(mode="orderbeam"), 0, trace=True)
+
+
+@pytest.mark.parametrize("mode", ["selfcorrect", "backtrack"])
+def test_trace_records_the_revealed_values(mode):
+    res = decode(Oracle(), PUZ, FIXED, Plan(mode=mode, max_nfe=90), 0, checker=RULES, trace=True)
+    assert torch.equal(res.tokens, SOL)
+    seen = torch.zeros_like(FIXED)
+    for step in res.trace:
+        assert torch.equal(step.k, step.revealed.sum(dim=1))
+        assert torch.equal(torch.where(step.revealed, SOL, -1), step.values)  # the oracle's digits, -1 elsewhere
+        seen |= step.revealed
+    assert torch.equal(seen, ~FIXED)  # every blank revealed at some step, never a given
+
+
+def test_plan_field_names_in_declaration_order():
+    names = Plan.field_names()
+    assert names[:5] == ["steps", "budget", "score", "value", "temperature"] and "max_nfe" in names
+    assert len(names) == len(set(names)) and all(hasattr(Plan(), n) for n in names)

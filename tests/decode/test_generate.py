@@ -186,3 +186,41 @@ def test_prefix_cache_generation_runs_and_checks_its_preconditions(tiny_llada):
         generate(model, prompts, 8, plan, model.mask_id, pad_id=tok.pad_id, prefix_cache=True, cfg_scale=1.0)
     with pytest.raises(ConfigError, match="prefix_cached"):
         generate(TableModel(), [[1]], 8, plan, MASK, pad_id=PAD, prefix_cache=True)
+
+
+class PrefixRecorder(TableModel):
+    """TableModel with a (non-caching) ``prefix_cached`` that records the prefix length of each block."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts = []
+
+    def prefix_cached(self, prefix_length, attention_mask=None):
+        self.starts.append(prefix_length)
+        return lambda tokens, columns=None: self(tokens, attention_mask)
+
+
+def test_prefix_cache_starts_each_block_after_the_previous_ones():
+    model = PrefixRecorder()
+    plan = Plan(steps=6, budget="even", score="top_prob", block_length=2)
+    res = generate(model, [[1, 2, 3]], 6, plan, MASK, pad_id=PAD, prefix_cache=True)
+    assert model.starts == [3, 5, 7]  # the prompt, then one block of 2 per block
+    assert not (res.filled[0] == MASK).any()
+
+
+def test_fill_without_padding_calls_a_model_that_takes_no_attention_mask():
+    table = TableModel()
+    plain = lambda tokens: table(tokens)  # noqa: E731  (no attention_mask parameter)
+    res = fill(plain, [[1, MASK, MASK, 2], [3, MASK, MASK, 4]], Plan(steps=2, score="top_prob"), MASK, pad_id=PAD)
+    assert res.nfe.tolist() == [2, 2] and res.n_model_calls == 2
+    assert [f.tolist() for f in res.filled] == [table.table[1:3].argmax(-1).tolist()] * 2
+
+
+def test_fill_passes_the_row_seeds_to_the_decoder():
+    rows = [[1] + [MASK] * 12] * 2
+    plan = Plan(steps=12, score="top_prob", value="sample", temperature=5.0)
+    a = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=1)
+    assert not torch.equal(a.filled[0], a.filled[1])  # identical rows, different row seeds
+    assert torch.equal(fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=1).tokens, a.tokens)
+    b = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=torch.tensor([5, 6]))
+    assert not torch.equal(a.tokens, b.tokens)

@@ -1,6 +1,7 @@
 """Tests written to kill mutants that survived the suite (issue 18): top-p filtering and the annealing of the
 re-masking decoder's noise."""
 import math
+import re
 
 import pytest
 import torch
@@ -61,3 +62,27 @@ def test_noise_preset_none_restores_the_noiseless_defaults():
 
     noisy = Plan(noise="gumbel", noise_scale=0.5, noise_anneal=True)
     assert Plan(**{**noisy.__dict__, **NOISE_PRESETS["none"]}) == Plan()
+
+
+def test_unsigned_64_bit_constants_become_int64_with_the_same_bits():
+    from anyorder.decode.rng import _signed
+    assert _signed(5) == 5 and _signed((1 << 63) - 1) == (1 << 63) - 1
+    assert _signed(1 << 63) == -(1 << 63) and _signed((1 << 64) - 1) == -1
+
+
+def test_is_fixed_shape_error_names_both_shapes():
+    from anyorder.errors import InputError
+    with pytest.raises(InputError, match=r"^is_fixed shape \(1, 3\) != tokens shape \(1, 4\)$"):
+        decode(lambda t: torch.zeros(*t.shape, 5), torch.zeros(1, 4, dtype=torch.long),
+               torch.zeros(1, 3, dtype=torch.bool), Plan(steps=1), 4)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(samples=0), "samples must be an int >= 1, got 0"),
+    (dict(expand=1.5), "expand must be an int >= 1, got 1.5"),
+    (dict(schedule="sqrt"), "unknown schedule 'sqrt'; valid: ["),
+])
+def test_plan_errors_name_the_field(kw, message):
+    from anyorder.errors import ConfigError
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
+        Plan(**kw)

@@ -118,3 +118,36 @@ def test_table_and_report(tmp_path):
     assert "| vanilla | 50.0% | 0.0% |" in text and "| top_prob | 100.0% |  |" in text
     out = write_report(tmp_path / "r", [], summaries, {"command": "x"})
     assert json.loads((out / "summary.json").read_text())["meta"]["command"] == "x"
+
+
+def test_summary_of_a_single_problem(tok):
+    problems = load_problems("single", limit=1)
+    rows, summary = evaluate_infill(Oracle(_truths(problems, tok), tok.mask_id), tok, problems,
+                                    {"vanilla": STRATEGIES["vanilla"]}, InfillOptions(), LIMITS, eos_ids=[EOS])
+    gap = len(tok.encode(problems[0].canonical_solution))
+    assert (rows[0].gap, rows[0].nfe, rows[0].status) == (gap, gap, "passed")  # oracle gap, steps = gap
+    s = summary["vanilla"]
+    assert (s["pass@1"], s["n"], s["nfe"]) == (1.0, 1, float(gap))
+    assert s["decode_s"] >= 0 and s["exec_s"] > 0
+
+
+def test_build_row_bos_is_optional(tok):
+    p = load_problems("single", limit=1)[0]
+    body = tok.encode(p.prompt) + [tok.mask_id] * 2 + tok.encode(p.suffix)
+    assert build_row(p, tok, 2, tok.mask_id, bos=True) == [tok.special_tokens["bos"]] + body
+    assert build_row(p, tok, 2, tok.mask_id, bos=False) == body
+
+
+def test_problems_are_decoded_in_batches_of_batch_size(tok):
+    problems = load_problems("single", limit=4)
+    oracle = Oracle(_truths(problems, tok), tok.mask_id)
+    calls = []
+
+    def counting(x, attention_mask=None):
+        calls.append(x.shape[0])
+        return oracle(x, attention_mask)
+
+    completions, gaps, nfe = complete(counting, tok, problems, STRATEGIES["vanilla"], InfillOptions(batch_size=4),
+                                      tok.mask_id, eos_ids=[EOS])
+    assert completions == [p.canonical_solution for p in problems]
+    assert set(calls) == {4} and len(calls) == max(nfe)  # one batch: one call of 4 rows per step

@@ -124,3 +124,26 @@ def test_bad_limits_raise():
         Limits(timeout=0)
     with pytest.raises(ConfigError):
         Limits(workers=0)
+
+
+def test_exit_codes_are_classified():
+    from anyorder.evaluation.sandbox import EXITED_EARLY, _status
+    assert [_status(c) for c in (0, EXITED_EARLY, 1, 2, 128)] == ["passed", "exited", "failed", "failed", "failed"]
+    assert [_status(c) for c in (-9, -15, 129, 137)] == ["killed"] * 4  # a signal, or a shell's 128 + signal
+
+
+def test_programs_run_in_their_own_named_temporary_directory_with_a_minimal_environment():
+    program = ("import json, os\n"
+               "print(json.dumps([os.path.basename(os.getcwd()), os.getcwd(), dict(os.environ)]))\n")
+    res = run_program(program, FAST)
+    assert res.passed, res.stderr
+    import json
+    name, cwd, env = json.loads(res.stdout)
+    assert name.startswith("anyorder-sandbox-")
+    assert {k: env[k] for k in ("PATH", "LANG", "HOME", "TMPDIR")} == {
+        "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": cwd, "TMPDIR": cwd}
+
+
+def test_output_that_is_not_utf8_is_kept_with_replacement_characters():
+    res = run_program("import sys\nsys.stdout.buffer.write(b'\\xff ok')\n", FAST)
+    assert res.passed and res.stdout == "\ufffd ok"

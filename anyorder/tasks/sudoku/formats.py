@@ -104,7 +104,8 @@ def _from_puzzles(puzzles: np.ndarray, solutions: np.ndarray | None, where: str 
     if solutions is None:
         solutions, counts = solve(puzzles)
         if (counts != 1).any():
-            raise InputError(f"puzzle {int(np.argmax(counts != 1))} has {int(counts[counts != 1][0])} solutions")
+            first = int(np.argmax(counts != 1))  # 1-based in the message, like the check of given solutions
+            raise InputError(f"{where}: puzzle {first + 1} has {int(counts[first])} solutions (capped at 2)")
     parts = [rated_arrays(puzzles[i:i + 50000], solutions[i:i + 50000], np.arange(i, min(i + 50000, len(puzzles))))
              for i in range(0, len(puzzles), 50000)]
     return SudokuData(concat(parts))

@@ -66,3 +66,12 @@ def test_generate_by_difficulty():
     easy = d.generate("easy", 1)
     r = rate(easy[None])
     assert r["solvable"][0] and r["hardest"][0] <= 3 and 17 <= (easy > 0).sum() <= 40
+
+
+def test_examples_are_the_first_shipped_puzzles_of_each_split():
+    from anyorder.tasks.sudoku.dataset import shipped
+    ex = SudokuDisplay().examples()
+    assert list(ex) == [f"shipped {s} #{i}" for s in ("test", "hard") for i in (1, 2, 3)]
+    assert np.array_equal(ex["shipped test #1"], shipped("test", 1).puzzles[0])
+    assert np.array_equal(ex["shipped hard #3"], shipped("hard", 3).puzzles[2])
+    assert all(v.dtype == np.int8 and v.shape == (81,) for v in ex.values())

@@ -32,6 +32,10 @@ def test_shah_npy_round_trip(tmp_path, mixed):
     back = formats.load_any(path)
     for k in SAME:
         assert np.array_equal(back.arrays[k], mixed.arrays[k]), k
+    # "hardest" is re-derived from the techniques in the file: the same for puzzles the rater solves
+    ok = mixed.solvable
+    assert ok.sum() > 10 and np.array_equal(back.hardest[ok], mixed.hardest[ok])
+    assert np.array_equal(back.hardest, back.technique.max(1))
 
 
 def test_shah_rejects_bad_shape(tmp_path):
