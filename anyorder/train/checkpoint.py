@@ -63,6 +63,11 @@ def step_dir_name(step: int) -> str:
     return f"step_{step:08d}"
 
 
+def step_dirs(root: Path) -> list[Path]:
+    """The ``step_*`` checkpoint directories under ``root``, oldest first (names are zero-padded steps)."""
+    return sorted(p for p in root.glob("step_*") if p.is_dir()) if root.is_dir() else []
+
+
 # ------------------------------------------------------------------------------------------------- save
 
 
@@ -113,7 +118,7 @@ def save_checkpoint(root: str | Path, step: int, meta: dict[str, Any], model_sta
 def prune(root: Path, keep: int) -> None:
     """Delete all but the newest ``keep`` step directories (never the one ``latest`` names) and stale temps."""
     latest = (root / LATEST).read_text().strip() if (root / LATEST).exists() else None
-    steps = sorted(p for p in root.glob("step_*") if p.is_dir())
+    steps = step_dirs(root)
     for p in steps[: max(len(steps) - keep, 0)]:
         if p.name != latest:
             shutil.rmtree(p, ignore_errors=True)
@@ -241,7 +246,7 @@ def newest_verifying(root: Path) -> tuple[Path, list[str]]:
     checkpoint skipped (why), so the caller can say it fell back; CheckpointError when none verifies."""
     pointer = root / LATEST
     named = pointer.read_text(errors="replace").strip() if pointer.is_file() else ""
-    candidates = sorted((p for p in root.glob("step_*") if p.is_dir()), reverse=True)
+    candidates = step_dirs(root)[::-1]
     if named and "/" not in named and (root / named).is_dir():
         candidates = [root / named] + [p for p in candidates if p.name != named]
     skipped = [] if named or not pointer.exists() else [f"{pointer}: empty pointer"]

@@ -24,7 +24,7 @@ from anyorder.experiments.report import figure, write_table
 from anyorder.io import atomic_write
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import local_oracle_accuracy
-from anyorder.train.checkpoint import load
+from anyorder.train.checkpoint import load, step_dirs
 from anyorder.train.trainer import fit
 
 PAPER_TABLE1 = {(25, 275): (78.06, 93.76), (30, 270): (75.70, 93.54), (40, 260): (74.60, 92.21),
@@ -100,7 +100,7 @@ def train_one(n: int, p: int, cfg: Table1Config) -> Path:
     if cfg.curve and cfg.ckpt_every:  # keep every checkpoint of the run for the learning curve
         tc = replace(tc, keep_checkpoints=max(tc.keep_checkpoints, cfg.steps_train // cfg.ckpt_every + 1))
     ckpts = tc.run_dir / "checkpoints"
-    done = [int(d.name.split("_")[1]) for d in ckpts.glob("step_*")] if ckpts.exists() else []
+    done = [int(d.name.split("_")[1]) for d in step_dirs(ckpts)]
     if done and max(done) >= cfg.steps_train:  # complete (possibly trained longer): evaluate as it is
         return tc.run_dir
     return fit(tc, resume=ckpts.exists() and any(ckpts.iterdir()), progress=False)
@@ -162,26 +162,19 @@ def evaluate_run(run_dir: Path, cfg: Table1Config) -> dict:
     dist = distribution_from_task(loaded.task)
     row = {"N": dist.n_latents, "P": dist.n_obs, "kind": dist.kind + (f" eta={dist.eta:g}" if dist.eta else "")}
     run_root = next((d for d in (run_dir, *run_dir.parents) if (d / "metrics.jsonl").exists()), None)
-    measured = _cached_measure(loaded, dist, cfg, device, run_root)
-    row.update({k: measured[k] for k in ("vanilla_%", "adaptive_%")})
+    row.update(_cached_measure(loaded, dist, cfg, device, run_root))  # vanilla_%, adaptive_%, the two probes
     if dist.kind == "nae_sat" and dist.eta == 0 and cfg.length is not None:
         paper_pair = next((pp for pp in cfg.pairs if scale_pairs([pp], cfg.length)[0] == (dist.n_latents, dist.n_obs)),
                           None)
     else:
         paper_pair = (dist.n_latents, dist.n_obs) if dist.kind == "nae_sat" and dist.eta == 0 else None
     paper = PAPER_TABLE1.get(paper_pair, (None, None))
-    row.update({k: measured[k] for k in ("obs_tuple_visible_acc", "latent_given_obs_acc")})
     batch = int(loaded.config["train"]["batch_size"])
     row.update({"paper_(N,P)": f"({paper_pair[0]},{paper_pair[1]})" if paper_pair else "-",
                 "paper_vanilla_%": paper[0], "paper_adaptive_%": paper[1], "train_steps": loaded.step,
                 "train_samples": loaded.step * batch,
                 "train_min": round(train_seconds(run_root, loaded.step) / 60, 1) if run_root else None})
     return row
-
-
-def checkpoint_dirs(run_dir: Path) -> list[Path]:
-    """The run's step_* checkpoint folders, oldest first."""
-    return sorted((run_dir / "checkpoints").glob("step_*"), key=lambda d: int(d.name.split("_")[1]))
 
 
 CURVE_KEYS = ("N", "P", "train_steps", "train_samples", "train_min", "vanilla_%", "adaptive_%", "gap_pts",
@@ -191,7 +184,7 @@ CURVE_KEYS = ("N", "P", "train_steps", "train_samples", "train_min", "vanilla_%"
 def curve_rows(run_dir: Path, cfg: Table1Config) -> list[dict]:
     """Vanilla and adaptive accuracy (and the probes) at every kept checkpoint of one run: the learning curve."""
     rows = []
-    for ckpt in checkpoint_dirs(run_dir):
+    for ckpt in step_dirs(run_dir / "checkpoints"):
         row = evaluate_run(ckpt, cfg)
         row["gap_pts"] = round(row["adaptive_%"] - row["vanilla_%"], 2)
         rows.append({k: row[k] for k in CURVE_KEYS})
