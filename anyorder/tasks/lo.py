@@ -160,8 +160,8 @@ class LODistribution:
         return fixed
 
     def always_one_accuracy(self) -> float:
-        """Table 1 score of always generating observation 1: P(g = 1) for uniform latents, exact over the m^k
-        tuples of distinct values' positions (0.75 for NAE with m = 2, 1 - 1/9 for m = 3, 0.5 for parity)."""
+        """Table 1 score of always generating observation 1: P(g = 1) for i.i.d. uniform latents, exact over all
+        m^k value tuples (0.75 for NAE with m = 2, 1 - 1/9 for m = 3, 0.5 for parity)."""
         tuples = np.stack(np.meshgrid(*[np.arange(self.m)] * self.k, indexing="ij"), -1).reshape(1, -1, self.k)
         return float(get_predicate(self.predicate)(tuples).mean())
 

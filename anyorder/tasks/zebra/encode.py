@@ -109,17 +109,16 @@ def mdm_token_factors(layout: str = "table") -> dict[str, tuple]:
                 alias[t] = VAL0 + val
             else:
                 fourth[t] = val
-    house = fourth
-    return {"token_tables": ((-1,) * v, (-1,) * v, tuple(attr), tuple(house)), "token_aliases": tuple(alias)}
+    return {"token_tables": ((-1,) * v, (-1,) * v, tuple(attr), tuple(fourth)), "token_aliases": tuple(alias)}
 
 
-def house_of(answer: np.ndarray) -> np.ndarray:
-    """(B, M, N) values per (attribute, house) -> (B, M, N) house per (attribute, value); -1 stays outside the
-    puzzle (each in-size attribute row of a complete answer is a permutation of 0..n-1)."""
-    b, m, n = answer.shape
-    out = np.full_like(answer, -1)
-    bi, ai, hi = np.nonzero(answer >= 0)
-    out[bi, ai, answer[bi, ai, hi]] = hi
+def invert_rows(perm: np.ndarray) -> np.ndarray:
+    """(B, M, N) -> (B, M, N) with out[b, a, perm[b, a, i]] = i for every perm[b, a, i] >= 0, -1 elsewhere: values
+    per (attribute, house) <-> houses per (attribute, value). An index claimed twice keeps the highest i (the
+    scatter runs in increasing i), so a row that was not a permutation does not become one."""
+    out = np.full_like(perm, -1)
+    bi, ai, ii = np.nonzero(perm >= 0)
+    out[bi, ai, perm[bi, ai, ii]] = ii
     return out
 
 
@@ -132,7 +131,7 @@ def encode_mdm(arrays: dict[str, np.ndarray], layout: str = "table") -> tuple[np
     ops = np.where(c[..., 1:] >= 0, c[..., 1:] + ENT0, np.where(c[..., :1] >= 0, NONE, PAD))
     clue_tok = np.concatenate([t, ops], axis=2).reshape(b, -1)
     if layout == "house":
-        ans = house_of(a).reshape(b, -1)
+        ans = invert_rows(a).reshape(b, -1)
         ans_tok = np.where(ans >= 0, ans + ENT0, PAD)  # "n0=H"
     else:
         ans = a.reshape(b, -1)
@@ -157,11 +156,7 @@ def decode_mdm(tokens: np.ndarray, max_clues: int, max_n: int, max_m: int, layou
     if layout != "house":
         v = np.where((t >= VAL0) & (t < VAL0 + S), t - VAL0, -1)
         return v.reshape(-1, max_m, max_n)
-    h = np.where((t >= ENT0) & (t < ENT0 + min(S, max_n)), t - ENT0, -1).reshape(-1, max_m, max_n)
-    out = np.full_like(h, -1)
-    bi, ai, vi = np.nonzero(h >= 0)
-    out[bi, ai, h[bi, ai, vi]] = vi  # in increasing vi order: the last (highest) value wins a contested house
-    return out
+    return invert_rows(np.where((t >= ENT0) & (t < ENT0 + min(S, max_n)), t - ENT0, -1).reshape(-1, max_m, max_n))
 
 
 def cell_ranks(arrays: dict[str, np.ndarray], mode: str, rng: np.random.Generator | None = None) -> np.ndarray:
