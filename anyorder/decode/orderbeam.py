@@ -13,8 +13,9 @@ decode with a masked position that allows nothing, or a child whose reveals brea
 stops at its first full decode that ``verify`` accepts. Without one a row stops when its best decode is full.
 
 nfe counts sequence evaluations: a call on k partial decodes of a row adds k to that row (so beam_width W
-costs about W times the NFE of one decode). When the next step would pass ``plan.nfe_cap``, the row's best
-partial decode is completed in one last call (status BUDGET_EXHAUSTED); a row whose decodes all die is
+costs about W times the NFE of one decode). When the next expansion would leave no room under ``plan.nfe_cap``
+for one more call, the row's best partial decode is completed in one last call (status BUDGET_EXHAUSTED), so a
+row never uses more than the cap; a row whose decodes all die is
 DEAD_END (its output is the last surviving partial decode, masks left in).
 """
 from __future__ import annotations
@@ -82,7 +83,8 @@ def orderbeam_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
         status = torch.where(stuck, DEAD_END, status)
         done |= stuck
         n_live = (alive & ~full).view(b, w).sum(dim=1)
-        last = ~done & (nfe + n_live > cap) | (~done & (step == cap))
+        # expanding costs n_live calls and may leave the row unfinished, needing one completing call: keep room
+        last = ~done & ((nfe + n_live + 1 > cap) | (step == cap))
         if bool(last.any()):  # complete the best partial decode of each such row in one call
             slot = _best_slot(torch.where(alive & ~full, acc, NEG), b, w)
             rows = last.nonzero()[:, 0]

@@ -200,19 +200,30 @@ def test_restart_attempts_stop_at_a_dead_end():
     assert torch.equal(res.status == OK, RULES.verify(res.tokens))
 
 
-@pytest.mark.parametrize("cap", [
-    2,
-    pytest.param(1, marks=pytest.mark.xfail(strict=True, reason="found by mutation review: with max_nfe=1 the "
-                                            "completing call runs after the budget is spent (nfe 2 > cap 1)")),
-])
-def test_orderbeam_stays_within_a_tight_nfe_cap(cap):
-    # cap 1 reaches the branch that completes the best partial decode in one call (and overshoots the cap);
-    # cap 2 finishes by expansion (the oracle's full decodes win), two calls in all
+@pytest.mark.parametrize("cap, calls", [(1, 1), (2, 2), (3, 2)])
+def test_orderbeam_stays_within_a_tight_nfe_cap(cap, calls):
+    # cap 1 leaves no room to expand and then complete, so its one call completes the start (the oracle is right
+    # everywhere: the answer is still solved); caps 2 and 3 expand the start once (1 row) and complete the best
+    # child in a second call, never past the cap (found by mutation review: cap 1 used to take 2)
     oracle = Oracle()
-    res = decode(oracle, PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, max_nfe=cap), 0, checker=RULES)
+    res = decode(oracle, PUZ, FIXED, Plan(mode="orderbeam", beam_width=2, threshold=1.1, max_nfe=cap), 0,
+                 checker=RULES)
     assert torch.equal(res.tokens, SOL)
-    assert res.n_model_calls == oracle.calls == 2
-    assert (res.nfe <= cap).all() and (res.nfe == cap).any()
+    assert res.n_model_calls == oracle.calls == calls
+    assert (res.nfe <= cap).all()
+    assert torch.equal(res.nfe, oracle.rows)
+
+
+@pytest.mark.parametrize("cap", [4, 7, 12])
+def test_orderbeam_never_passes_the_nfe_cap_with_a_wrong_reveal(cap):
+    # a confident wrong digit keeps beams alive but wrong, so rows run into the cap: each row's NFE is the rows
+    # the oracle evaluated for it, never above the cap, and short of it by less than one expansion (3 rows) + 1
+    oracle = Oracle(first_blank_cell_without_conflict(), wrong_while=5)
+    res = decode(oracle, PUZ, FIXED, Plan(mode="orderbeam", beam_width=3, expand=3, threshold=1.1, max_nfe=cap),
+                 0, checker=RULES)
+    assert torch.equal(res.nfe, oracle.rows)
+    assert (res.nfe <= cap).all() and (res.nfe > cap - 4).all()
+    assert (res.status == BUDGET_EXHAUSTED).any()
 
 
 def test_orderbeam_has_no_trace():
