@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from anyorder.tasks.sudoku.dataset import FIELDS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fuzz_targets as T  # noqa: E402
 
@@ -89,8 +91,36 @@ FIELD_ARRAYS = st.fixed_dictionaries({}, optional={k: arrays(st.sampled_from([np
                                                              "n_givens", "hardest", "solvable", "index")})
 
 
+def _shipped_rows(n: int = 3) -> dict:
+    from anyorder.tasks.sudoku.dataset import shipped
+
+    return {k: v.copy() for k, v in shipped("test", n=n).arrays.items()}
+
+
+def _edit_arrays(edits) -> dict:
+    """Real dataset rows with a few array-level edits: a value set, a field dropped, cast or cut short."""
+    fields = _shipped_rows()
+    for name, op, pos, value in edits:
+        if name not in fields:
+            continue
+        v = fields[name]
+        if op == 0 and v.size:
+            v.reshape(-1)[pos % v.size] = value
+        elif op == 1:
+            del fields[name]
+        elif op == 2:
+            fields[name] = v.astype([np.float32, np.int8, np.uint8, np.bool_][pos % 4])
+        else:
+            fields[name] = v[: pos % (len(v) + 1)]
+    return fields
+
+
+NEAR_VALID_NPZ = st.lists(st.tuples(st.sampled_from(FIELDS), st.integers(0, 3), st.integers(0, 400),
+                                    st.integers(-2, 11)), max_size=3).map(lambda edits: _npz(_edit_arrays(edits)))
+
+
 @FUZZ
-@given(st.binary(max_size=300) | FIELD_ARRAYS.map(_npz) | st.tuples(FIELD_ARRAYS.map(_npz), st.integers(0, 400))
+@given(st.binary(max_size=300) | NEAR_VALID_NPZ | FIELD_ARRAYS.map(_npz) | st.tuples(FIELD_ARRAYS.map(_npz), st.integers(0, 400))
        .map(lambda bp: bp[0][:bp[1]]) | st.just(b"PK\x03\x04" + b"\x00" * 40))
 def test_sudoku_npz(data):
     allowed(T.sudoku_npz, data)
