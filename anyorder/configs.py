@@ -288,15 +288,20 @@ def _smdm(size: str, arm: bool) -> TrainConfig:
 
 
 _TEXT_CPU = {"seq_len": 128, "n_eval": 64}
+# One core trains the 4 x 128 models at about 1 step/s (batch 32 x 128 tokens, 2.7e10 FLOPs per step, measured
+# 2026-11-30), so 5,000 steps (20.5M tokens, about 10 passes over the 2.1M-token default corpus) take about 1.5
+# CPU-hours; checkpoints every 250 steps so a run survives a session's end and resumes exactly.
+_TEXT_CPU_RUN = dict(max_steps=5000, eval_every=250, ckpt_every=250, keep_checkpoints=4)
 CONFIGS.update({
-    # CPU text MDM (1.0M non-embedding, 3.2M total with the 8k vocabulary): the model of the order-NLL table and
+    # CPU text MDM (1.0M non-embedding, 2.1M total with the default 4k vocabulary): the model of the order-NLL table and
     # the GenPPL figure at CPU scale. (Throughput measured in docs/text.md.)
-    "text-mdm-cpu": text_train_config("text-mdm-cpu", text_model(4, 128, 4), False, _TEXT_CPU),
+    "text-mdm-cpu": text_train_config("text-mdm-cpu", text_model(4, 128, 4), False, _TEXT_CPU, **_TEXT_CPU_RUN),
     # The ARM of the same size on the same windows (a pi-learner with task_options.family=closer|uniform|...).
-    "text-arm-cpu": text_train_config("text-arm-cpu", text_model(4, 128, 4, causal=True), True, _TEXT_CPU),
+    "text-arm-cpu": text_train_config("text-arm-cpu", text_model(4, 128, 4, causal=True), True, _TEXT_CPU,
+                                      **_TEXT_CPU_RUN),
     # The GenPPL judge (stand-in for LLaMA-2-7B at CPU scale): a larger ARM (6 x 192) on the same corpus.
     "text-arm-judge-cpu": text_train_config("text-arm-judge-cpu", text_model(6, 192, 6, causal=True), True,
-                                            _TEXT_CPU, lr=7e-4),
+                                            _TEXT_CPU, lr=7e-4, **_TEXT_CPU_RUN),
     # Minutes-scale pair on windows of 32 tokens (2 x 64 MDM, 3 x 96 judge ARM): a first look at the order NLL
     # and GenPPL on a shared CPU before the text-mdm-cpu run finishes.
     "text-mdm-mini": text_train_config("text-mdm-mini", text_model(2, 64, 4), False, {"seq_len": 32, "n_eval": 64},
