@@ -1,4 +1,5 @@
-"""anyorder.decode.backtrack: dead ends found before the first model call, and its checker requirement."""
+"""anyorder.decode.backtrack: dead ends found before the first model call, back-ups with or without the checker's
+``allowed`` hook, and the checker requirement."""
 import pytest
 import torch
 
@@ -11,12 +12,12 @@ from decode_fakes import DistinctRules, StaticModel
 MASK = 3
 
 
-def counting_model():
-    return StaticModel(torch.log(torch.tensor([[0.7, 0.2, 0.1, 1.0]] * 3)))
+def counting_model(length):
+    return StaticModel(torch.log(torch.tensor([[0.7, 0.2, 0.1, 1.0]] * length)))
 
 
 def test_a_puzzle_contradictory_from_the_start_is_a_dead_end_without_a_model_call():
-    model = counting_model()
+    model = counting_model(4)
     x = torch.tensor([[0, 1, 2, MASK], [2, 0, 1, MASK]])  # the masked cell has no distinct value left
     res = decode(model, x, x != MASK, Plan(mode="backtrack", steps=3), MASK, checker=DistinctRules(3, MASK))
     assert res.status.tolist() == [DEAD_END, DEAD_END] and model.calls == res.n_model_calls == 0
@@ -24,7 +25,7 @@ def test_a_puzzle_contradictory_from_the_start_is_a_dead_end_without_a_model_cal
 
 
 def test_a_full_answer_the_checker_rejects_is_a_dead_end_without_a_model_call():
-    model = counting_model()
+    model = counting_model(3)
     res = decode(model, torch.tensor([[0, 0, 1]]), None, Plan(mode="backtrack"), MASK, checker=DistinctRules(3, MASK))
     assert res.status.tolist() == [DEAD_END] and model.calls == 0 and res.nfe.tolist() == [0]
 
@@ -55,4 +56,4 @@ def test_a_rejected_answer_is_searched_again_with_or_without_an_allowed_hook(wit
 
 def test_backtrack_names_itself_when_the_checker_is_missing():
     with pytest.raises(ConfigError, match=r"^mode=backtrack needs a checker \(the task's consistent/verify hooks\)"):
-        decode(counting_model(), torch.full((1, 3), MASK), None, Plan(mode="backtrack"), MASK)
+        decode(counting_model(3), torch.full((1, 3), MASK), None, Plan(mode="backtrack"), MASK)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from anyorder.decode import Plan
-from anyorder.decode.checker import reveal, restrict
+from anyorder.decode.checker import restrict, reveal
 
 MASK = 4
 LP = torch.log(torch.tensor([[[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]]))  # (1, 2, 4)

@@ -254,8 +254,8 @@ def test_fill_reads_seed_tensors_by_value_whatever_their_integer_dtype():
     plan = Plan(steps=12, score="top_prob", value="sample", temperature=5.0, block_length=4)  # 3 blocks
     seeds = [5, 6, -7]
     want = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=torch.tensor(seeds))
-    for given in (torch.tensor(seeds, dtype=torch.int32), seeds):
-        got = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=given)
+    for as_given in (torch.tensor(seeds, dtype=torch.int32), seeds):
+        got = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=as_given)
         assert torch.equal(got.tokens, want.tokens) and torch.equal(got.order, want.order)
 
 

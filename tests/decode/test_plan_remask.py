@@ -1,6 +1,8 @@
 """Plan validation, registries, rng and the Ye et al. re-masking mode."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -110,7 +112,6 @@ def test_remask_visible_name_is_checked():
     ({"mode": "bestofn", "retry_noise": -0.5}, "retry_noise must be >= 0, got -0.5"),
 ])
 def test_invalid_fields_are_named_in_the_error(kw, message):
-    import re
     with pytest.raises(ConfigError, match="^" + re.escape(message) + "$"):
         Plan(**kw)
 
