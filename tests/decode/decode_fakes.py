@@ -46,3 +46,27 @@ class RowwiseModel:
         left = torch.roll(x, 1, dims=1)
         right = torch.roll(x, -1, dims=1)
         return self.e1[left] + self.e2[right] + self.pos[: x.shape[1]]
+
+
+class DistinctRules:
+    """A checker (``decode.checker.Checker``) for a toy task: the revealed values of a row must be pairwise
+    distinct; a full row of distinct values is correct. Values 0..vocab-1 with [MASK] = ``mask_id``.
+    ``with_allowed``: also offer ``allowed`` (else decoders derive it by trial from ``consistent``)."""
+
+    def __init__(self, vocab: int, mask_id: int, with_allowed: bool = True):
+        self.vocab, self.mask_id = vocab, mask_id
+        if with_allowed:
+            self.allowed = self._allowed
+
+    def consistent(self, x: torch.Tensor) -> torch.Tensor:
+        seen = torch.nn.functional.one_hot(x.clamp(max=self.vocab), self.vocab + 1)[..., :self.vocab].sum(dim=1)
+        return (seen <= 1).all(dim=1)
+
+    def verify(self, x: torch.Tensor) -> torch.Tensor:
+        return self.consistent(x) & ~(x == self.mask_id).any(dim=1)
+
+    def _allowed(self, x: torch.Tensor) -> torch.Tensor:
+        seen = torch.nn.functional.one_hot(x.clamp(max=self.vocab), self.vocab + 1)[..., :self.vocab].sum(dim=1) > 0
+        out = torch.zeros(*x.shape, self.mask_id + 1, dtype=torch.bool)
+        out[..., :self.vocab] = ~seen[:, None, :]
+        return out

@@ -133,3 +133,21 @@ def test_registry_ar_decoders_need_a_prefix_prompt(model):
         decode(model, tokens, torch.tensor([[True, False, True] + [False] * (L - 3)]), Plan(mode="greedy"), V - 1)
     with pytest.raises(ConfigError, match="trace"):
         decode(model, tokens, torch.arange(L)[None] < 2, Plan(mode="greedy"), V - 1, trace=True)
+
+
+def test_decode_autoregressive_is_greedy_by_default():
+    """No beam_width: greedy, one model row per input row per call, and its one beam (not a width-2 search)."""
+    seen = []
+
+    def model(prefix):  # prefers token t % 3 after a prefix of length t
+        seen.append(prefix.shape[0])
+        logits = torch.zeros(prefix.shape[0], prefix.shape[1], V)
+        logits[:, -1, prefix.shape[1] % V] = 1.0
+        return logits
+
+    tokens = torch.zeros(2, 5, dtype=torch.long)
+    res = decode_autoregressive(model, tokens, 2)
+    assert seen == [2, 2, 2] and res.n_model_calls == 3
+    assert res.beams.shape == (2, 1, 5)
+    assert res.tokens[:, 2:].tolist() == [[2, 0, 1]] * 2
+    assert torch.equal(res.tokens, greedy(model, tokens, 2).tokens)

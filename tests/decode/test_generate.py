@@ -224,3 +224,54 @@ def test_fill_passes_the_row_seeds_to_the_decoder():
     assert torch.equal(fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=1).tokens, a.tokens)
     b = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=torch.tensor([5, 6]))
     assert not torch.equal(a.tokens, b.tokens)
+
+
+def test_cut_at_eos_without_a_stop_token_keeps_every_id():
+    assert cut_at_eos([4, 5, 6], [EOS]) == [4, 5, 6]
+    assert cut_at_eos(torch.tensor([4, 5, 6]), []) == [4, 5, 6]
+    assert cut_at_eos([], [EOS]) == []
+    assert cut_at_eos([4, EOS, 5, EOS], [EOS]) == [4]
+
+
+@pytest.mark.parametrize("rows", [[], [[1, MASK], []]])
+def test_pad_rows_refuses_empty_input_with_a_clear_message(rows):
+    from anyorder.errors import InputError
+    with pytest.raises(InputError, match="^fill needs at least one non-empty row$"):
+        pad_rows(rows, PAD)
+
+
+def test_fill_seeds_default_to_zero():
+    rows = [[1] + [MASK] * 12] * 2
+    plan = Plan(steps=12, score="top_prob", value="sample", temperature=5.0)
+    default = fill(TableModel(), rows, plan, MASK, pad_id=PAD)
+    assert torch.equal(default.tokens, fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=0).tokens)
+    assert not torch.equal(default.tokens, fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=1).tokens)
+
+
+def test_fill_reads_seed_tensors_by_value_whatever_their_integer_dtype():
+    """Later blocks hash each row's seed in 64 bits: an int32 seed tensor gives the same decode as int64."""
+    rows = [[1] + [MASK] * 12] * 3
+    plan = Plan(steps=12, score="top_prob", value="sample", temperature=5.0, block_length=4)  # 3 blocks
+    seeds = [5, 6, -7]
+    want = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=torch.tensor(seeds))
+    for as_given in (torch.tensor(seeds, dtype=torch.int32), seeds):
+        got = fill(TableModel(), rows, plan, MASK, pad_id=PAD, seeds=as_given)
+        assert torch.equal(got.tokens, want.tokens) and torch.equal(got.order, want.order)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 4])
+def test_cfg_applies_to_every_row_of_a_batch(batch):
+    """One call on the doubled batch: row b is guided by its own conditional and prompt-masked logits."""
+    torch.manual_seed(0)
+    weight = torch.randn(V, V)
+
+    def model(t, attention_mask=None):
+        return torch.nn.functional.one_hot(t, V).float().sum(1, keepdim=True).expand(-1, t.shape[1], -1) @ weight
+
+    t = torch.tensor([[1, 2, MASK, MASK], [3, MASK, MASK, 4], [5, 6, 1, MASK], [2, 2, MASK, MASK]])[:batch]
+    prompt = t != MASK
+    got = _model_call(model, None, prompt, MASK, 1.5)(t)
+    assert got.shape == (batch, 4, V)
+    for b in range(batch):
+        cond, unc = model(t[b:b + 1]), model(t[b:b + 1].masked_fill(prompt[b:b + 1], MASK))
+        torch.testing.assert_close(got[b:b + 1], unc + 2.5 * (cond - unc))

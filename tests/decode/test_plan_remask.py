@@ -1,6 +1,8 @@
 """Plan validation, registries, rng and the Ye et al. re-masking mode."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -98,3 +100,24 @@ def test_remask_keep_carries_visible_tokens_over(visible, solved):
 def test_remask_visible_name_is_checked():
     with pytest.raises(ConfigError, match="repredict"):
         Plan(mode="remask", remask_visible="overwrite")
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"value": "greedy"}, "unknown value 'greedy'; valid: ['argmax', 'sample']"),
+    ({"top_k": 0}, "top_k must be None or >= 1, got 0"),
+    ({"factor": 0}, "factor must be > 0, got 0"),
+    ({"block_length": 0}, "block_length must be None or >= 1, got 0"),
+    ({"mode": "bestofn", "max_nfe": -1}, "max_nfe must be an int >= 0, got -1"),
+    ({"mode": "bestofn", "max_nfe": 2.5}, "max_nfe must be an int >= 0, got 2.5"),
+    ({"mode": "bestofn", "retry_noise": -0.5}, "retry_noise must be >= 0, got -0.5"),
+])
+def test_invalid_fields_are_named_in_the_error(kw, message):
+    with pytest.raises(ConfigError, match="^" + re.escape(message) + "$"):
+        Plan(**kw)
+
+
+def test_smallest_valid_values_are_accepted():
+    assert Plan(block_length=1).block_length == 1
+    assert Plan(top_k=1).top_k == 1 and Plan(mode="bestofn", max_nfe=0, retry_noise=0.0).nfe_cap == 50
+    one = decode(hand_model(), torch.full((1, 5), MASK), None, Plan(steps=5, block_length=1), MASK)
+    assert one.order[0].tolist() == [0, 1, 2, 3, 4]  # blocks of one column: strictly left to right
