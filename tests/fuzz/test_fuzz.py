@@ -105,7 +105,7 @@ def _edit_arrays(edits) -> dict:
             continue
         v = fields[name]
         if op == 0 and v.size:
-            v.reshape(-1)[pos % v.size] = value
+            v.reshape(-1)[pos % v.size] = np.asarray(value).astype(v.dtype)  # wraps in unsigned dtypes
         elif op == 1:
             del fields[name]
         elif op == 2:
