@@ -48,6 +48,11 @@ def test_isoflop_steps_match_the_budget_and_summary():
     cfg, step_flops = scaling.run_config("closer", 1, (2, 32), 1e9, s, args)
     assert abs(cfg.max_steps * step_flops - 1e9) <= step_flops / 2 + 1
     assert cfg.task == "text-pi" and cfg.task_options["family"] == "closer" and cfg.model.causal
+    mdm, _ = scaling.run_config("mdm", 0, (2, 32), 1e9, s, args)
+    rope, _ = scaling.run_config("mdm_rope", 0, (2, 32), 1e9, s, args)
+    assert (mdm.task, mdm.objective, mdm.model.causal, mdm.model.positions) == ("text", "mdm", False, "learned")
+    assert (rope.task, rope.model.positions, rope.name) == ("text", "rope", "mdm_rope-2x32-1e+09")
+    assert cfg.model.positions == "learned"
     rows = [{"family": "uniform", "perm_seed": p, "size": z, "budget": 1.0, "val_nll": v}
             for p, z, v in ((0, "a", 5.0), (0, "b", 4.0), (1, "a", 6.0), (1, "b", 7.0))]
     (row,) = scaling.summarize(rows)
