@@ -6,9 +6,10 @@ fresh temporary directory with an empty environment. It
 1. reads the program, then enters new network + PID namespaces (``unshare``; as root directly, otherwise inside a
    new user namespace): no network interface but loopback-down, and every process the program starts dies with
    the namespace's first process;
-2. forks that first process, which sets ``PR_SET_PDEATHSIG`` (dies with this runner), resource limits (address
-   space, CPU seconds, file size, open files, processes, no core dumps), drops root to ``nobody`` (so the
-   process-count limit applies and files of other users are read-only), optionally disables Python-level
+2. forks that first process, which sets resource limits (address space, CPU seconds, file size, open files,
+   processes, no core dumps), drops root to ``nobody`` (so the process-count limit applies and files of other
+   users are read-only), sets ``PR_SET_PDEATHSIG`` (dies with this runner; set after the uid drop, which clears
+   it), optionally disables Python-level
    process / file-deletion / socket functions (``GUARD=1``, defence in depth), and executes the program;
 3. exits with the program's status: 0 only when the program ran to its end (``sys.exit`` anywhere, even with 0,
    gives 3). What was isolated is written to ``isolation.txt`` beside the program.
@@ -92,11 +93,12 @@ def main() -> None:
     if pid == 0:
         code = 0
         try:
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             for name in PRELOAD:
                 __import__(name)
             _limits(memory, cpu, fsize)
             isolation.append(_drop_root())
+            # after the uid drop: the kernel clears the parent-death signal when the credentials change
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             with open("isolation.txt", "w") as f:
                 f.write(" ".join(isolation))
             if guard == "1":
