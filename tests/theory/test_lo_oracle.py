@@ -51,7 +51,7 @@ def test_local_oracle_is_certain_once_the_tuple_is_visible():
     dist = make_distribution({"N": 6, "P": 10})
     x0 = dist.sample(3, np.random.default_rng(1))
     xt = torch.from_numpy(x0.copy())
-    xt[:, dist.obs_positions] = dist.mask_id
+    xt[:, torch.tensor(dist.obs_positions)] = dist.mask_id  # (a read-only numpy index makes torch warn)
     p = LocalOracle(dist)(xt).softmax(-1)
     assert (p[:, dist.obs_positions].argmax(-1).numpy() == x0[:, dist.obs_positions]).all()
     assert float(p[:, dist.obs_positions].max(-1).values.min()) > 0.999
