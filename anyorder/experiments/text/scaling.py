@@ -146,10 +146,11 @@ def plot(summary: list[dict], path: Path, title: str) -> None:
         for family in dict.fromkeys(r["family"] for r in summary):
             pts = [r for r in summary if r["family"] == family]
             x = [r["budget"] for r in pts]
-            ax.plot(x, [r["best_val_nll"] for r in pts], marker="o", label="ARM" if family == "identity" else family)
-            if any(r["n_perms"] > 1 for r in pts):
+            (line,) = ax.plot(x, [r["best_val_nll"] for r in pts], marker="o",
+                              label="ARM" if family == "identity" else family)
+            if any(r["n_perms"] > 1 for r in pts):  # the band of the family's permutations, in its colour
                 ax.fill_between(x, [r["min_over_perms"] for r in pts], [r["max_over_perms"] for r in pts],
-                                alpha=0.2)
+                                color=line.get_color(), alpha=0.2)
         ax.set_xscale("log")
         ax.set_xlabel("training FLOPs (non-embedding)")
         ax.set_ylabel("validation NLL (nats / token)")
