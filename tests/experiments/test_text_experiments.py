@@ -3,6 +3,7 @@ pieces, and the three reproduce commands end to end (slow)."""
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 from pathlib import Path
@@ -80,7 +81,12 @@ def test_reproduce_commands_end_to_end(shards, tmp_path):
     mdm = _train(shards, tmp_path, "mdm", False)
     judge = _train(shards, tmp_path, "judge", True)
     assert main(["reproduce", "text-order-nll", "--checkpoint", str(mdm), "--smoke", "--out", str(tmp_path / "o")]) == 0
-    assert "uniform" in (tmp_path / "o" / "order_nll.md").read_text()
+    report = (tmp_path / "o" / "order_nll.md").read_text()
+    assert "uniform" in report and "INTERMEDIATE" not in report  # the trained run's last checkpoint
+    rows = {r["order"]: r for r in csv.DictReader((tmp_path / "o" / "order_nll.csv").open())}
+    assert float(rows["identity"]["minus_first"]) == 0.0  # paired differences against the first order
+    diff = float(rows["uniform"]["val_nll_per_token"]) - float(rows["identity"]["val_nll_per_token"])
+    assert abs(float(rows["uniform"]["minus_first"]) - diff) < 0.05  # mean of per-window differences ~ difference
     assert main(["reproduce", "text-genppl", "--mdm", str(mdm), "--judge", str(judge), "--smoke",
                  "--out", str(tmp_path / "g")]) == 0
     assert "adaptive" in (tmp_path / "g" / "genppl.md").read_text()

@@ -55,19 +55,24 @@ def run(args: argparse.Namespace) -> int:
     data = args.data or loaded.config["task"]["options"].get("data") or str(default_data_dir())
     n = 16 if args.smoke else args.n_seq
     x0 = validation_windows(TextShards.open(data), length, n)
-    rows, start = [], time.time()
+    rows, per_seqs, start = [], {}, time.time()
     for family in args.families.split(","):
         res = chain_rule_nll(loaded.model, x0, orders(family, x0.shape[0], length, args.seed),
                              loaded.tokenizer.mask_id, batch_size=args.batch_size,
                              positions_per_call=args.positions_per_call, progress=True)
-        per_seq = res.nll / res.n_tokens
-        rows.append({"order": family, "val_nll_per_token": res.per_token,
-                     "stderr": float(per_seq.std() / max(1, per_seq.numel()) ** 0.5),
+        per_seqs[family] = res.nll / res.n_tokens
+        rows.append({"order": family, "val_nll_per_token": res.per_token, "stderr": _stderr(per_seqs[family]),
                      "paper_170m": PAPER.get(family), "n_seq": x0.shape[0], "model_calls": res.n_model_calls})
         print(rows[-1], flush=True)
+    first = next(iter(per_seqs.values()))
+    for row, per_seq in zip(rows, per_seqs.values()):  # paired over the same windows: the order effect's error
+        row.update(minus_first=float((per_seq - first).mean()), minus_first_stderr=_stderr(per_seq - first))
     seconds = time.time() - start
     out = Path(args.out)
     title = smoke_title("Chain-rule NLL of the text MDM along orders", args.smoke, "16 windows")
+    step, max_steps = loaded.config.get("step"), (loaded.config.get("train") or {}).get("max_steps")
+    if step is not None and max_steps and step < max_steps:
+        title += f" (INTERMEDIATE CHECKPOINT: step {step} of {max_steps})"
     command = reproduce_command("text-order-nll", [
         ("--checkpoint", args.checkpoint), ("--out", args.out), ("--smoke", args.smoke),
         ("--n-seq", None if args.smoke else args.n_seq),
@@ -77,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
              "SlimPajama with the LLaMA tokenizer, L = 2048 -- compare the ordering, not the values."]
     print(write_report(rows, out, "order_nll", title, notes, plot=_plot))
     return 0
+
+
+def _stderr(x: torch.Tensor) -> float:
+    """Standard error of the mean of a (n,) tensor."""
+    return float(x.std() / max(1, x.numel()) ** 0.5) if x.numel() > 1 else float("nan")
 
 
 def _plot(rows, path: Path, title: str) -> None:
