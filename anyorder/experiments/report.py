@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from anyorder.errors import InputError
 from anyorder.io import atomic_write
 
 
@@ -64,6 +65,26 @@ def write_table(rows: Sequence[dict[str, Any]], path_md: str | Path, path_csv: s
         writer.writeheader()
         writer.writerows(rows)
         atomic_write(path_csv, buffer.getvalue())
+    return text
+
+
+def read_table(path_csv: str | Path) -> list[dict[str, Any]]:
+    """Rows of a CSV written by ``write_table``: numbers back to int / float, empty cells to None, text kept."""
+    path_csv = Path(path_csv)
+    if not path_csv.is_file():
+        raise InputError(f"{path_csv}: no such report table (run the experiment first)")
+    with path_csv.open(newline="") as f:
+        return [{k: _cell(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _cell(text: str) -> Any:
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
     return text
 
 

@@ -1,6 +1,7 @@
 import argparse
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -119,6 +120,12 @@ def test_table1_curve_scores_every_checkpoint(tmp_path):
     minutes = [float(r["train_min"]) for r in curve]
     assert minutes == sorted(minutes)
     assert (tmp_path / "t1" / "curve.png").stat().st_size > 0
+    # --replot redraws both figures from the CSV tables alone (the runs may be gone)
+    for name in ("figure.png", "curve.png"):
+        (tmp_path / "t1" / name).unlink()
+    shutil.rmtree(tmp_path / "runs")
+    assert lo_table1.run(parser.parse_args(["--out", str(tmp_path / "t1"), "--replot"])) == 0
+    assert all((tmp_path / "t1" / n).read_bytes()[:4] == b"\x89PNG" for n in ("figure.png", "curve.png"))
 
 
 def test_train_seconds_counts_records_up_to_a_step(tmp_path):

@@ -2,7 +2,8 @@
 import matplotlib
 import pytest
 
-from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
+from anyorder.errors import InputError
+from anyorder.experiments.report import command_note, figure, read_table, reproduce_command, smoke_title, write_report
 
 
 def test_write_report_writes_markdown_csv_and_the_plot(tmp_path):
@@ -41,3 +42,12 @@ def test_titles_commands_and_notes():
     assert reproduce_command("exp", flags) == "anyorder reproduce exp --out o --smoke --x 0.5"
     assert command_note("cmd", ["step 3", "L = 8"], 90) == "Command: `cmd`; step 3, L = 8, 1.5 min wall."
     assert command_note("cmd", [], 6) == "Command: `cmd`; 0.1 min wall."
+
+
+def test_read_table_round_trips_numbers_text_and_empty_cells(tmp_path):
+    rows = [{"N": 5, "acc_%": 94.23, "pair": "(25,275)", "paper": None}, {"N": 20, "acc_%": 1e-3, "pair": "x,y",
+                                                                         "paper": 62.84}]
+    write_report(rows, tmp_path, "t", "T")
+    assert read_table(tmp_path / "t.csv") == rows
+    with pytest.raises(InputError, match="no such report table"):
+        read_table(tmp_path / "missing.csv")

@@ -20,7 +20,7 @@ import torch
 
 from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.decode import Plan, decode
-from anyorder.experiments.report import figure, write_table
+from anyorder.experiments.report import figure, read_table, write_table
 from anyorder.io import atomic_write
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import local_oracle_accuracy
@@ -329,6 +329,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep every checkpoint and score each: curve.md/csv/png (learning curve)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw figure.png (and curve.png) from OUT/rows.csv (curve.csv): no model is loaded")
 
 
 def config_from_args(args: argparse.Namespace) -> Table1Config:
@@ -344,7 +346,21 @@ def config_from_args(args: argparse.Namespace) -> Table1Config:
     return cfg
 
 
+def replot(cfg: Table1Config, out: str | Path) -> list[str]:
+    """Redraw the figures of an existing report folder from its CSV tables; returns the files drawn."""
+    out = Path(out)
+    plot(read_table(out / "rows.csv"), out / "figure.png")
+    drawn = ["figure.png"]
+    if (out / "curve.csv").is_file():
+        plot_curve(read_table(out / "curve.csv"), out / "curve.png", _dist_for_note(cfg).always_one_accuracy())
+        drawn.append("curve.png")
+    return drawn
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.replot:
+        print(f"redrew {', '.join(replot(config_from_args(args), args.out))} in {args.out}")
+        return 0
     reproduce(config_from_args(args), args.out)
     print(f"wrote {args.out}/table.md, rows.csv, figure.png")
     return 0
