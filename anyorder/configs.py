@@ -295,8 +295,8 @@ _TEXT_CPU = {"seq_len": 128, "n_eval": 64}
 # CPU-hours; checkpoints every 250 steps so a run survives a session's end and resumes exactly.
 _TEXT_CPU_RUN = dict(max_steps=5000, eval_every=250, ckpt_every=250, keep_checkpoints=4)
 CONFIGS.update({
-    # CPU text MDM (1.0M non-embedding, 2.1M total with the default 4k vocabulary): the model of the order-NLL table and
-    # the GenPPL figure at CPU scale. (Throughput measured in docs/text.md.)
+    # CPU text MDM (1.0M non-embedding, 2.1M total with the default 4k vocabulary): the model of the order-NLL
+    # table and the GenPPL figure at CPU scale.
     # RoPE, not learned positions: with learned absolute positions the MDM sat at the unigram loss (masked-token CE
     # 6.30 with 95% of the window visible after 2,000 steps; 2 x 64 L = 32: 6.45 after 2,000 steps vs 5.76 with
     # RoPE; docs/LOG.md 2026-11-30). The IsoFLOP grid keeps learned positions for every family, as the paper.

@@ -29,8 +29,8 @@ from anyorder.train.trainer import fit
 FAMILIES = ("identity", "much_closer", "closer", "uniform", "mdm", "mdm_rope")
 MDM_FAMILIES = {"mdm": "learned", "mdm_rope": "rope"}  # family -> positions
 SMOKE = dict(seq_len=32, sizes="1x32,2x32", budgets="2e9,6e9", batch_size=16, n_eval=32, perms=3)
-# The CPU grid: 11 runs (ARM, 3 x 3 pi-learners, MDM) x 3 sizes x 3 budgets, about 31k steps in all; the smoke
-# grid ran 2.5k steps in 9 minutes on 2 shared cores, so this is an estimated 1.5-2 CPU-hours (not yet run).
+# The CPU grid: 12 runs (ARM, 3 x 3 pi-learners, MDM, MDM with RoPE) x 3 sizes x 3 budgets; measured 2026-11-30
+# on one shared core: 68 minutes in all (reports/text-scaling/README.md).
 FULL = dict(seq_len=64, sizes="1x64,2x64,2x96", budgets="5e10,1.5e11,5e11", batch_size=16, n_eval=64, perms=3)
 
 
