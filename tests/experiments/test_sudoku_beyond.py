@@ -62,3 +62,33 @@ def test_few_givens_set_is_stratified_by_givens():
     assert np.bincount(givens).max() <= 2 and len(np.unique(givens)) >= 3
     assert ((arrays["puzzles"] == 0) | (arrays["puzzles"] == arrays["solutions"])).all()
     assert (arrays["n_givens"] == givens).all()
+
+
+def test_stored_runs_rerun_when_the_decoding_code_changes(monkeypatch, tmp_path, capsys):
+    fake = ev.SudokuModel(oracle_model, CODEC, {"model": {}}, "oracle")
+    monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
+    out = tmp_path / "beyond"
+    args = ["reproduce", "beyond", "--out", str(out), "--n", "2", "--configs", "margin-50", "--splits", "test"]
+    assert main(args) == 0
+    path = out / "raw" / "test__margin-50.json"
+    stored = json.loads(path.read_text())
+    assert stored["key"]["code"] == beyond.code_digest() and stored["key"]["plan"] == {}
+    assert "current" in (out / "frontier.md").read_text()
+    stored["key"]["code"], stored["seconds"] = "0123456789abcdef", -1.0  # as if an older decoder had made it
+    path.write_text(json.dumps(stored))
+    assert main(args + ["--reuse-stale"]) == 0  # kept, and the report says it is stale
+    assert json.loads(path.read_text())["seconds"] == -1.0
+    assert "older 0123456789abcdef" in (out / "frontier.md").read_text()
+    assert "reusing test__margin-50.json" in capsys.readouterr().out
+    assert main(args) == 0  # without --reuse-stale it is decoded again
+    assert json.loads(path.read_text())["seconds"] >= 0 and "the decoding code changed" in capsys.readouterr().out
+    assert "current" in (out / "frontier.md").read_text()
+
+
+def test_code_digest_follows_the_decoder_sources(monkeypatch, tmp_path):
+    (tmp_path / "anyorder" / "decode").mkdir(parents=True)
+    (tmp_path / "anyorder" / "decode" / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(beyond, "__file__", str(tmp_path / "anyorder" / "experiments" / "sudoku" / "beyond.py"))
+    first = beyond.code_digest()
+    (tmp_path / "anyorder" / "decode" / "a.py").write_text("x = 2\n")
+    assert beyond.code_digest() != first and len(first) == 16

@@ -14,8 +14,9 @@ Decodes the first ``--n`` puzzles of the shipped test and hard splits with every
 - ``frontier.png``: exact accuracy against mean NFE, one panel per split;
 - ``givens.md/.csv``: exact accuracy by number of givens (``--splits`` may name a dataset file, e.g. one built
   by ``anyorder data sudoku few.npz --from collection.txt``; it is reported under its file name);
-- ``raw/<split>__<config>.json``: one file per finished run, reused by later calls with the same ``--n``, seed and
-  checkpoint (so a long run can be stopped and resumed); ``config.json``: the arguments.
+- ``raw/<split>__<config>.json``: one file per finished run, reused by later calls with the same ``--n``, seed,
+  checkpoint, Plan and decoding code (``code_digest``: a changed decoder reruns; ``--reuse-stale`` keeps such
+  runs and the report marks them), so a long run can be stopped and resumed; ``config.json``: the arguments.
 
 NFE counts sequence evaluations per puzzle (a model call on k rows of one puzzle counts k; ``orderbeam`` with
 width W pays about W per step). ``--checkpoint``: any board81 / prompt164 Sudoku MDM (default: the shipped one).
@@ -23,6 +24,7 @@ width W pays about W per step). ``--checkpoint``: any board81 / prompt164 Sudoku
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -74,10 +76,54 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report-only", action="store_true", help="only rebuild the tables and plot from raw/")
+    p.add_argument("--reuse-stale", action="store_true",
+                   help="reuse stored runs decoded by older decoding code (default: rerun them; the report "
+                        "marks reused stale rows)")
     p.add_argument("--few-givens", type=int, default=0, metavar="K",
                    help="also decode OUT/fewgivens.npz: up to K generated puzzles per number of givens, fewest "
                         "first (built once from --few-pool puzzles of generator stream 17; default: off)")
     p.add_argument("--few-pool", type=int, default=6000, help="puzzles generated for --few-givens")
+
+
+# Sources whose behaviour a stored result depends on besides its Plan: the decoders and the Sudoku rules hooks.
+_CODE = ("anyorder/decode/*.py", "anyorder/tasks/sudoku/rules.py", "anyorder/experiments/sudoku/evaluate.py")
+
+
+def code_digest() -> str:
+    """sha256 (first 16 hex) of the decoding code behind a run (``_CODE``, file names and bytes, sorted)."""
+    root = Path(__file__).resolve().parents[3]
+    h = hashlib.sha256()
+    for path in sorted(p for pattern in _CODE for p in root.glob(pattern)):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def run_key(name: str, n: int, seed: int, checkpoint: str) -> dict:
+    """What a stored run must match to be reused: puzzles, seed, checkpoint, the Plan and the decoding code."""
+    plan = {k: v for k, v in asdict(CONFIGS[name][1]).items() if v != getattr(Plan(), k)}
+    return dict(n=n, seed=seed, checkpoint=checkpoint, plan=plan, code=code_digest())
+
+
+def _reusable(path: Path, key: dict, reuse_stale: bool) -> bool:
+    """True if ``path`` holds a run for ``key``; with ``reuse_stale`` the code digest may differ (said on stdout)."""
+    if not path.exists():
+        return False
+    stored = json.loads(path.read_text()).get("key") or {}
+    if stored == key:
+        return True
+    same_run = {k: v for k, v in stored.items() if k != "code"} == {k: v for k, v in key.items() if k != "code"}
+    if same_run and reuse_stale:
+        print(f"reusing {path.name}: decoded by older code ({stored.get('code')}, now {key['code']})", flush=True)
+        return True
+    why = "the decoding code changed" if same_run else "its puzzles, seed, checkpoint or plan differ"
+    print(f"rerunning {path.name}: {why}", flush=True)
+    return False
+
+
+def _code_state(key: dict) -> str:
+    """'current', the stored older digest, or 'unrecorded' (runs stored before digests were kept)."""
+    code = key.get("code")
+    return "unrecorded" if code is None else "current" if code == code_digest() else f"older {code}"
 
 
 def classify(exact: np.ndarray, status: np.ndarray | None) -> dict[str, int]:
@@ -131,8 +177,8 @@ def run(args: argparse.Namespace) -> int:
         for name in names:  # configurations outside, splits inside: a stopped run has both splits of each
             for split, data in datas.items():
                 path = raw / f"{split}__{name}.json"
-                key = dict(n=len(data), seed=args.seed, checkpoint=sm.path)
-                if path.exists() and json.loads(path.read_text()).get("key") == key:
+                key = run_key(name, len(data), args.seed, sm.path)
+                if _reusable(path, key, args.reuse_stale):
                     continue
                 row = run_one(sm, data, name, args)
                 path.write_text(json.dumps({"key": key, "split": split, **row}, indent=1))
@@ -186,7 +232,8 @@ def write_report(out: Path, splits) -> None:
     table = [dict(split=r["split"], config=r["config"], method=r["method"], n=r["n"], exact_pct=r["exact_pct"],
                   mean_nfe=r["mean_nfe"], max_nfe=r["max_nfe"], wrong_reveal=r["wrong_reveal"],
                   dead_end=r["dead_end"], budget_exhausted=r["budget_exhausted"],
-                  plan=" ".join(f"{k}={v}" for k, v in r["plan"].items()), seconds=r["seconds"]) for r in rows]
+                  plan=" ".join(f"{k}={v}" for k, v in r["plan"].items()), seconds=r["seconds"],
+                  code=_code_state(r.get("key") or {})) for r in rows]
     notes = [
         "Command: `anyorder reproduce beyond --n N [--few-givens K]` (shipped MDM, first N puzzles of each shipped "
         "split, seed 0; split fewgivens: see givens.md); `--configs` runs a subset, finished runs are reused.",
@@ -198,6 +245,9 @@ def write_report(out: Path, splits) -> None:
         "through the task's hooks; selfcorrect and the baseline use the model only.",
         "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
         "speed measurement. Configurations missing from the table were not run (CPU time).",
+        "`code`: 'current' if the run was decoded by the decoding code of this report (`code_digest`), else the "
+        "older digest, or 'unrecorded' for runs stored before digests were kept (2026-11-30); rerun without "
+        "`--reuse-stale` to refresh them.",
     ]
     write_table(table, out / "frontier.md", out / "frontier.csv",
                 title=f"Beyond the paper: exact accuracy vs NFE, shipped MDM, n = {n_text} per split", notes=notes,

@@ -1,6 +1,7 @@
 """Figure 2 top-right table at CPU scale: an MDM's chain-rule NLL along orders pi (paper Sec. 4.2, 3.3).
 
-For the trained text MDM and ``n_seq`` validation windows x0 (the first L tokens of the first validation rows),
+For the trained text MDM and ``n_seq`` validation windows x0 (the disjoint L-token windows of the validation rows,
+row-major; fewer when the split has fewer, with a note on stderr),
 computes per token (evaluation/likelihood.py ``chain_rule_nll``)
 
     NLL_pi = (1 / n L) sum_x0 sum_i -log p_theta(x0^{pi(i)} | x0[pi{i..L-1}] masked)
@@ -12,6 +13,7 @@ easiest, the uniform one the hardest. Outputs ``order_nll.md`` / ``.csv`` / ``.p
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -54,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     length = int(loaded.config["model"]["max_len"])
     data = args.data or loaded.config["task"]["options"].get("data") or str(default_data_dir())
     n = 16 if args.smoke else args.n_seq
-    x0 = validation_windows(TextShards.open(data), length, n)
+    x0 = validation_windows(TextShards.open(data), length, n, whole_rows=True)
+    if x0.shape[0] < n:
+        print(f"note: the validation split has {x0.shape[0]} windows of {length} tokens; using all of them "
+              f"instead of the {n} asked for", file=sys.stderr, flush=True)
     rows, per_seqs, start = [], {}, time.time()
     for family in args.families.split(","):
         res = chain_rule_nll(loaded.model, x0, orders(family, x0.shape[0], length, args.seed),

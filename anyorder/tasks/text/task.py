@@ -83,10 +83,15 @@ def _device(model) -> torch.device:
     return next(iter(model.parameters())).device if hasattr(model, "parameters") else torch.device("cpu")
 
 
-def validation_windows(shards: TextShards, seq_len: int, n: int) -> torch.Tensor:
-    """(min(n, rows), seq_len) int64: the first ``seq_len`` tokens of the first ``n`` validation rows."""
-    val = shards.split("validation")
-    return torch.from_numpy(np.asarray(val[:n, :seq_len]).astype(np.int64))
+def validation_windows(shards: TextShards, seq_len: int, n: int, whole_rows: bool = False) -> torch.Tensor:
+    """(min(n, available), seq_len) int64 validation windows. By default the first ``seq_len`` tokens of the
+    first ``n`` rows (what training evaluates on); ``whole_rows`` also takes the further disjoint windows of
+    each row (row length // seq_len per row, row-major), so a short model sees all of the split."""
+    val = np.asarray(shards.split("validation"))
+    if whole_rows:
+        per_row = val.shape[1] // seq_len
+        val = val[:, :per_row * seq_len].reshape(-1, seq_len)
+    return torch.from_numpy(val[:n, :seq_len].astype(np.int64))
 
 
 def _open(opts: TextOptions) -> tuple[TextShards, int]:

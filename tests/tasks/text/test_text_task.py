@@ -50,3 +50,16 @@ def test_val_nll_of_untrained_models_is_near_log_vocab(shards):
         nll = bundle.evaluate(model, 0)["val_nll"]
         assert abs(nll - np.log(299 if name == "text" else 300)) < 0.5
         assert bundle.evaluate(model, 1)["val_nll"] == nll  # fixed masks: comparable across steps
+
+
+def test_validation_windows_first_pieces_or_whole_rows(shards):
+    from anyorder.tasks.text.task import validation_windows
+
+    opened = TextShards.open(shards)
+    val = np.asarray(opened.split("validation")).astype(np.int64)  # (rows, 16)
+    first = validation_windows(opened, 8, 1000)
+    assert torch.equal(first, torch.from_numpy(val[:, :8]))  # capped at the number of rows
+    whole = validation_windows(opened, 8, 1000, whole_rows=True)
+    assert whole.shape == (2 * val.shape[0], 8)
+    assert torch.equal(whole[0::2], torch.from_numpy(val[:, :8])) and torch.equal(whole[1::2], torch.from_numpy(val[:, 8:]))
+    assert torch.equal(validation_windows(opened, 5, 3, whole_rows=True), torch.from_numpy(val[:1, :15].reshape(3, 5)))
