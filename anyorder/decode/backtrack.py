@@ -1,8 +1,8 @@
 """Constraint-masked unmask decoding with back-tracking, ``Plan(mode="backtrack")`` (issue 17).
 
 Needs a checker (``checker.Checker``: the task's consistent / verify / allowed hooks). Each reveal gets a place
-in one sequence per row, ``seq = step * L + rank`` (``rank``: its place by score among that step's reveals, so
-the least certain reveal of a step counts as the latest). A reveal is a *decision* when the rules alone left
+in one sequence per row, ``seq``, increasing with time and, among one call's reveals, with ``rank`` (its place by
+score, so the least certain reveal of a step counts as the latest). A reveal is a *decision* when the rules alone left
 its position more than one value. Each step, per row:
 
 1. allowed values = the checker's ``allowed`` minus this row's banned (position, value) pairs. A *dead end* is a
@@ -25,6 +25,12 @@ its position more than one value. Each step, per row:
    between them (``consistent``), only the best-ranked one is kept.
 3. a row stops when it is full and verified.
 
+With ``plan.propagate`` "forced" or "implied" the rules do their own deductions before each model call, without
+one: every masked position left exactly one allowed value (with "implied", allowed by the checker's ``implied``
+hook when it has one: stronger, sound deductions such as Sudoku's hidden singles) is revealed (``order`` = this
+step), repeatedly, with the dead-end check (now also ``consistent``) after each round. Such reveals cost no NFE;
+they are not decisions, except a fill that only a ban leaves single.
+
 nfe counts each row's model calls exactly (back-ups are free). ``DecodeResult.status``: OK, DEAD_END, or
 BUDGET_EXHAUSTED (cap reached with masks left, or back-ups used up while the answer still fails ``verify``).
 """
@@ -39,7 +45,7 @@ from anyorder.decode.selfcorrect import _trace
 
 READS = frozenset({"steps", "budget", "score", "value", "temperature", "top_k", "top_p", "noise", "noise_scale",
                    "noise_anneal", "schedule", "k", "threshold", "factor", "max_nfe", "max_revisions",
-                   "guess_below"})
+                   "guess_below", "propagate"})
 
 
 class _Search:
@@ -54,6 +60,7 @@ class _Search:
         self.ban_level: torch.Tensor | None = None
         self.tentative: torch.Tensor | None = None
         self.chrono = torch.zeros(b, dtype=torch.bool, device=dev)
+        self.next_seq = torch.zeros(b, dtype=torch.int64, device=dev)  # seq of a row's next reveal
 
     def ensure_bans(self, vocab: int) -> None:
         if self.ban_level is None:
@@ -80,21 +87,27 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     vocab = None
     cap = torch.full((b,), plan.nfe_cap, dtype=torch.int64, device=dev) if caps is None else caps.to(dev)
     n_calls, steps = 0, ([] if trace else None)
+    propagate, implied = plan.propagate != "none", plan.propagate == "implied"
     last_step = int(cap.max()) if b else 0
     for step in range(last_step + 1):
         allowed = None
         if vocab is not None or callable(getattr(checker, "allowed", None)):
-            while True:  # ends: each pass backs up, stops or turns chronological every dead row (backups capped)
+            while True:  # ends: each pass backs up, stops or turns chronological every dead row (backups capped),
+                # or fills at least one position (propagation)
                 masked = (x == mask_id) & maskable
-                allowed = allowed_values(checker, x, maskable, mask_id, vocab or 0)
+                allowed = allowed_values(checker, x, maskable, mask_id, vocab or 0, implied=implied)
                 vocab = allowed.shape[2]
                 s.ensure_bans(vocab)
                 n_rules = allowed.sum(dim=2)  # allowed by the rules alone (bans are search state)
                 allowed &= s.ban_level < 0
                 full = ~masked.any(dim=1)
                 dead = live & ((masked & ~allowed.any(dim=2)).any(dim=1) | (full & ~checker.verify(x)))
+                if propagate:
+                    dead |= live & ~checker.consistent(x)
                 dead &= backups < plan.max_revisions
                 if not bool(dead.any()):
+                    if propagate and _fill_singles(x, order, s, masked & live[:, None], allowed, n_rules, step):
+                        continue
                     break
                 x, order, stuck, backed = _back_up(x, order, s, dead, plan, mask_id)
                 backups += backed
@@ -113,7 +126,7 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
         nfe[rows] += 1
         if allowed is None:  # first call of a checker without ``allowed``: the vocabulary is known now
             vocab = log_probs.shape[2]
-            allowed = allowed_values(checker, x, maskable, mask_id, vocab)
+            allowed = allowed_values(checker, x, maskable, mask_id, vocab, implied=implied)
             s.ensure_bans(vocab)
             n_rules = allowed.sum(dim=2)
         al = allowed[rows]
@@ -131,7 +144,8 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
         x[rows] = xr2
         s.conf[rows] = torch.where(sel, lp.gather(2, xr2[..., None]).squeeze(2).exp(), s.conf[rows])
         s.choice[rows] = torch.where(sel, n_rules[rows] > 1, s.choice[rows])
-        s.seq[rows] = torch.where(sel, step * length + rank, s.seq[rows])
+        s.seq[rows] = torch.where(sel, s.next_seq[rows, None] + rank, s.seq[rows])
+        s.next_seq[rows] += length
         order[rows] = torch.where(sel, step, order[rows])
         status[rows] = torch.where(forced, BUDGET_EXHAUSTED, status[rows])
         if steps is not None:
@@ -140,6 +154,22 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     unverified = live & (masked.any(dim=1) | ~checker.verify(x))
     status = torch.where((status == 0) & unverified, BUDGET_EXHAUSTED, status)
     return DecodeResult(x, order, nfe, n_calls, steps, status)
+
+
+def _fill_singles(x, order, s: _Search, masked, allowed, n_rules, step: int) -> bool:
+    """Reveal (in place) every ``masked`` position with exactly one ``allowed`` value, ``order`` ``step``, each
+    with its own ``seq``. A fill the rules force (``n_rules`` 1) is no decision; one that only a ban leaves single
+    is a decision (so that undoing the ban's search undoes it). Returns whether any was filled."""
+    single = masked & (allowed.sum(dim=2) == 1)
+    if not bool(single.any()):
+        return False
+    x.copy_(torch.where(single, allowed.to(torch.int64).argmax(dim=2), x))
+    order.copy_(torch.where(single, step, order))
+    s.seq = torch.where(single, s.next_seq[:, None] + single.long().cumsum(dim=1) - 1, s.seq)
+    s.next_seq += single.sum(dim=1)
+    s.conf = torch.where(single, 1.0, s.conf)
+    s.choice = torch.where(single, n_rules > 1, s.choice)
+    return True
 
 
 def _back_up(x, order, s: _Search, dead, plan, mask_id):
@@ -175,10 +205,12 @@ def _back_up(x, order, s: _Search, dead, plan, mask_id):
     s.seq = torch.where(undo, -1, s.seq)
     s.conf = torch.where(undo, 1.0, s.conf)
     s.choice = s.choice & ~undo
+    # a tentative ban standing at the dead end may be its cause, even one the back-up lifts: the new ban is then
+    # tentative too (computing this after the lift made unproven bans "proven": spurious dead ends)
+    active_tent = (s.tentative & (s.ban_level >= 0)).flatten(1).any(dim=1)
     lift = go[:, None, None] & (s.ban_level > point[:, None, None])
     s.ban_level = torch.where(lift, -1, s.ban_level)
     s.tentative = s.tentative & ~lift
-    active_tent = (s.tentative & (s.ban_level >= 0)).flatten(1).any(dim=1)
     rows = go.nonzero()[:, 0]
     s.ban_level[rows, cell[rows], value[rows]] = point[rows]
     s.tentative[rows, cell[rows], value[rows]] = (~proven | active_tent)[rows]

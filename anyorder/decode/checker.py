@@ -3,7 +3,9 @@ decoders (``selfcorrect``, ``bestofn``, ``backtrack``, ``orderbeam``; issue 17).
 
 A checker is any object with ``consistent(tokens (B, L)) -> (B,) bool`` (no rule broken among revealed tokens;
 [MASK] positions ignored) and ``verify(tokens) -> (B,) bool`` (a complete, correct answer), and optionally
-``allowed(tokens) -> (B, L, V) bool`` (values each position may take given the revealed ones). Tasks provide it
+``allowed(tokens) -> (B, L, V) bool`` (values each position may take given the revealed ones) and
+``implied(tokens) -> (B, L, V) bool`` (``allowed`` narrowed by the task's sound deductions; used by decoders
+with ``Plan.propagate``). Tasks provide it
 (``tasks.base.checker_of``: Sudoku's ``MDMEvaluation``); the decode layer never imports a task. Without
 ``allowed``, ``allowed_values`` derives it from ``consistent`` by trying every value at every masked position
 (correct for any task, B * L * V checks per call).
@@ -35,12 +37,16 @@ def require_checker(checker, mode: str) -> None:
 
 
 def allowed_values(checker, tokens: torch.Tensor, maskable: torch.Tensor, mask_id: int,
-                   vocab_size: int) -> torch.Tensor:
+                   vocab_size: int, implied: bool = False) -> torch.Tensor:
     """(B, L, V) bool: values allowed at each position given the revealed tokens; [MASK] is never allowed.
-    ``checker.allowed`` when it has one, else trial: value v is allowed at masked position i iff writing it
+    With ``implied``, ``checker.implied`` when it has one (the rules' further deductions, a sound subset);
+    else ``checker.allowed`` when it has one; else trial: value v is allowed at masked position i iff writing it
     keeps ``consistent`` true."""
-    if callable(getattr(checker, "allowed", None)):
-        out = checker.allowed(tokens).to(torch.bool)
+    hook = getattr(checker, "implied", None) if implied else None
+    if not callable(hook):
+        hook = getattr(checker, "allowed", None)
+    if callable(hook):
+        out = hook(tokens).to(torch.bool)
     else:
         b, length = tokens.shape
         out = torch.ones(b, length, vocab_size, dtype=torch.bool, device=tokens.device)

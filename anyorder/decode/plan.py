@@ -25,6 +25,9 @@ from anyorder.errors import ConfigError
 from anyorder.objectives.schedule import SCHEDULES
 
 
+PROPAGATE = ("none", "forced", "implied")
+
+
 @dataclass(frozen=True)
 class Plan:
     """Decoding options. Validated on construction; unknown names raise ConfigError listing valid ones."""
@@ -58,6 +61,9 @@ class Plan:
     retry_noise: float = 0.5  # bestofn: Gumbel scale on the score for the 2nd and later decodes
     guess_below: float = 0.9  # backtrack: a reveal whose allowed-value probability is below this is a guess
     expand: int = 2  # orderbeam: children per partial decode (its best-scoring positions)
+    # backtrack / beamback: positions the rules leave one value are filled without a model call: "none", "forced"
+    # (by the checker's allowed values), "implied" (by its implied hook: further sound deductions, if it has one)
+    propagate: str = "none"
 
     def __post_init__(self) -> None:
         _check_name("budget", self.budget, BUDGETS)
@@ -89,6 +95,7 @@ class Plan:
         for name in ("revise_below", "recheck_below", "guess_below"):
             _check(0 <= getattr(self, name) <= 1, f"{name} must be in [0, 1], got {getattr(self, name)}")
         _check(self.retry_noise >= 0, f"retry_noise must be >= 0, got {self.retry_noise}")
+        _check(self.propagate in PROPAGATE, f"unknown propagate {self.propagate!r}; valid: {list(PROPAGATE)}")
         check_plan(self)
 
     @property

@@ -39,10 +39,10 @@ def test_reproduce_beyond_writes_the_frontier(monkeypatch, tmp_path):
     monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
     out = tmp_path / "beyond"
     args = ["reproduce", "beyond", "--out", str(out), "--n", "3", "--configs",
-            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2,beamback-100"]
+            "margin-50,selfcorrect-75-r0.9,bestofn-100,backtrack-50,orderbeam-2,beamback-100,rules-100-implied"]
     assert main(args) == 0
     rows = [json.loads(p.read_text()) for p in sorted((out / "raw").glob("*.json"))]
-    assert len(rows) == 12 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)
+    assert len(rows) == 14 and all(r["exact_pct"] == 100.0 and r["n"] == 3 for r in rows)
     assert all(r["max_nfe"] <= 200 and r["wrong_reveal"] + r["dead_end"] + r["budget_exhausted"] == 0 for r in rows)
     md = (out / "frontier.md").read_text()
     assert "n = 3 per split" in md and "backtrack-50" in md
@@ -92,3 +92,15 @@ def test_code_digest_follows_the_decoder_sources(monkeypatch, tmp_path):
     first = beyond.code_digest()
     (tmp_path / "anyorder" / "decode" / "a.py").write_text("x = 2\n")
     assert beyond.code_digest() != first and len(first) == 16
+
+
+def test_model_free_controls_never_call_the_checkpoint(monkeypatch, tmp_path):
+    calls = []
+    fake = ev.SudokuModel(lambda t: calls.append(1) or oracle_model(t), CODEC, {"model": {}}, "oracle")
+    monkeypatch.setattr(ev, "load_sudoku_model", lambda checkpoint=None, device="cpu": fake)
+    out = tmp_path / "beyond"
+    assert main(["reproduce", "beyond", "--out", str(out), "--n", "2", "--configs", "rules-100-implied",
+                 "--splits", "test"]) == 0
+    row = json.loads((out / "raw" / "test__rules-100-implied.json").read_text())
+    assert calls == [] and row["method"] == "rules only + implied fills" and row["exact_pct"] == 100.0
+    assert "rules only" in (out / "frontier.md").read_text()

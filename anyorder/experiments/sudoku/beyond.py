@@ -3,7 +3,8 @@ planners, at measured NFE (issue 17). Not a paper table: the paper has no such d
 
 Decodes the first ``--n`` puzzles of the shipped test and hard splits with every configuration of ``CONFIGS``
 (the paper's unmask-and-keep top_prob / top_prob_margin at 50 steps as the baseline; ``selfcorrect``,
-``bestofn``, ``restart``, ``backtrack``, ``orderbeam``, ``beamback`` at several NFE caps) and writes into ``--out``:
+``bestofn``, ``restart``, ``backtrack``, ``orderbeam``, ``beamback`` at several NFE caps; backtrack with the rules'
+forced / implied fills, and the same search with a know-nothing model, ``MODEL_FREE``) and writes into ``--out``:
 
 - ``frontier.md/.csv``: per split and configuration, exact accuracy, mean and max NFE per puzzle and every
   failure classified: *wrong reveal* (the decode finished, a wrong digit stayed), *dead end* (a contradiction
@@ -24,6 +25,7 @@ width W pays about W per step). ``--checkpoint``: any board81 / prompt164 Sudoku
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import time
@@ -31,6 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from anyorder.decode import Plan
 from anyorder.decode.result import BUDGET_EXHAUSTED, DEAD_END
@@ -63,7 +66,20 @@ CONFIGS: dict[str, tuple[str, Plan]] = {
     "top_prob-50": (BASELINE, Plan(steps=50, score="top_prob")),
     "bestofn-100": ("bestofn", Plan(mode="bestofn", samples=2, retry_noise=0.3)),
     "selfcorrect-75-r0.9": ("selfcorrect", Plan(mode="selfcorrect", max_nfe=75, revise_below=0.9, max_revisions=16)),
+    # the rules' own deductions fill forced cells without a model call (Plan.propagate) ...
+    "backtrack-100-forced": ("backtrack + forced fills", Plan(mode="backtrack", max_nfe=100, max_revisions=256,
+                                                              propagate="forced", **_TH)),
+    "backtrack-100-implied": ("backtrack + implied fills", Plan(mode="backtrack", max_nfe=100, max_revisions=256,
+                                                                propagate="implied", **_TH)),
+    # ... and the controls that say how much of it is the rules: the same search with a model that knows nothing
+    "rules-100": ("rules only", Plan(mode="backtrack", max_nfe=100, max_revisions=256, **_TH)),
+    "rules-100-forced": ("rules only + forced fills", Plan(mode="backtrack", max_nfe=100, max_revisions=256,
+                                                           propagate="forced", **_TH)),
+    "rules-100-implied": ("rules only + implied fills", Plan(mode="backtrack", max_nfe=100, max_revisions=256,
+                                                             propagate="implied", **_TH)),
 }
+# configurations decoded with uniform logits instead of the checkpoint (model-free controls)
+MODEL_FREE = frozenset({"rules-100", "rules-100-forced", "rules-100-implied"})
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -136,9 +152,18 @@ def classify(exact: np.ndarray, status: np.ndarray | None) -> dict[str, int]:
             "budget_exhausted": int((fail & (status == BUDGET_EXHAUSTED)).sum())}
 
 
+def uniform_model(sm: "ev.SudokuModel") -> "ev.SudokuModel":
+    """The same codec and checkpoint record with all-zero logits: every allowed value equally likely, so a
+    search decodes on the rules alone (its certainty score then prefers cells with the fewest allowed values)."""
+    vocab = ev.sudoku_rules(sm).vocab_size
+    return dataclasses.replace(sm, model=lambda tokens: torch.zeros(*tokens.shape, vocab, device=tokens.device))
+
+
 def run_one(sm, data, name: str, args) -> dict:
     """Decode one split with one configuration -> a JSON-able row."""
     method, plan = CONFIGS[name]
+    if name in MODEL_FREE:
+        sm = uniform_model(sm)
     statuses: list = []
     dec = ev.decode_puzzles(sm, data.puzzles, plan, args.batch_size, args.device, args.seed,
                             checker=ev.sudoku_rules(sm), status=statuses)
@@ -243,6 +268,9 @@ def write_report(out: Path, splits) -> None:
         "their failures count as wrong reveals.",
         "bestofn, restart, backtrack, orderbeam and beamback use the Sudoku rules (verify / allowed values) "
         "through the task's hooks; selfcorrect and the baseline use the model only.",
+        "'+ forced fills' / '+ implied fills' (`propagate`): cells the rules leave one digit are filled without a "
+        "model call, by peers alone / also by hidden singles and missing digits. 'rules only' rows run the same "
+        "search with all-zero logits instead of the checkpoint: what the rules and the search do without a model.",
         "`seconds` is wall time on whatever machine ran it (here: 2 CPU cores shared with many other jobs), not a "
         "speed measurement. Configurations missing from the table were not run (CPU time).",
         "`code`: 'current' if the run was decoded by the decoding code of this report (`code_digest`), else the "
@@ -297,15 +325,16 @@ def by_givens(rows, out: Path) -> None:
 def plot(rows, splits, path: Path, n_text: str) -> None:
     with figure(path, nrows=1, ncols=len(splits), figsize=(5.5 * len(splits), 4.2), squeeze=False) as (_, axes):
         methods = list(dict.fromkeys(r["method"] for r in rows))
-        markers = dict(zip(methods, "*osD^v<>"))
+        markers = dict(zip(methods, "*osD^v<>pPhXd8H"))
         for ax, split in zip(axes[0], splits):
             for method in methods:
                 mine = sorted((r for r in rows if r["split"] == split and r["method"] == method),
                               key=lambda r: r["mean_nfe"])
                 if not mine:
                     continue
+                style = "none" if method == BASELINE else ":" if method.startswith("rules only") else "-"
                 ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
-                        linestyle="none" if method == BASELINE else "-", label=method, markersize=9)
+                        linestyle=style, label=method, markersize=9)
             split_n = "/".join(str(n) for n in sorted({r["n"] for r in rows if r["split"] == split})) or n_text
             ax.set_title(f"{split} split (n = {split_n})")
             ax.set_xlabel("mean NFE per puzzle")

@@ -8,6 +8,11 @@ All three hooks are vectorised over the batch (one (B, 81, 10) one-hot and one (
 - ``verify(tokens) -> (B,) bool``: every cell holds a digit and every row, column and box is a permutation of 1-9;
 - ``allowed(tokens) -> (B, L, V) bool``: at each cell, the digit tokens no peer already holds; positions outside
   the board allow every token (decoders never change them: they are fixed).
+- ``implied(tokens) -> (B, L, V) bool``: ``allowed`` narrowed by one round of the two classic deductions, for
+  decoders that propagate (``Plan.propagate``): a *hidden single* (digit d has one allowed cell in a row, column
+  or box: that cell may only be d) and a *missing digit* (d has no allowed cell in a group that lacks it: no
+  blank of that group may take anything, a dead end). Sound: no solution that extends the revealed digits is
+  excluded. (*Naked singles*, a cell with one allowed digit, need no narrowing: the decoder fills them.)
 """
 from __future__ import annotations
 
@@ -68,4 +73,30 @@ class SudokuRules:
         board = torch.zeros(b, 81, self.vocab_size, dtype=torch.bool, device=tokens.device)
         board[..., list(self.digit_ids[1:])] = ~used
         out[:, self.offset:self.offset + 81] = board
+        return out
+
+    def implied(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, L, V) bool: ``allowed`` narrowed by hidden singles and missing digits (module docstring)."""
+        out = self.allowed(tokens)
+        digits = list(self.digit_ids[1:])
+        board = out[:, self.offset:self.offset + 81][..., digits]  # (B, 81, 9) allowed digit at each cell
+        d = self.digits(tokens)
+        blank = d == 0
+        cand = board & blank[..., None]
+        groups = _GROUPS.to(tokens.device)
+        places = cand[:, groups].sum(dim=2)  # (B, 27, 9): allowed cells of each digit in each group
+        placed = self._onehot(tokens)[:, groups].sum(dim=2) > 0  # (B, 27, 9)
+        single = (places == 1) & ~placed
+        missing = ((places == 0) & ~placed).any(dim=2)  # (B, 27)
+        member = torch.zeros(27, 81, dtype=torch.bool, device=tokens.device)
+        member[torch.arange(27, device=tokens.device)[:, None], groups] = True
+        # cell c is pinned to digit k if c is the one allowed place of k in one of its groups
+        pinned = torch.einsum("gc,bgk->bck", member.float(), single.float()) > 0  # (B, 81, 9) candidate-or-not
+        pinned &= cand
+        narrowed = torch.where(pinned.any(dim=2, keepdim=True), pinned, board)
+        dead = torch.einsum("gc,bg->bc", member.float(), missing.float()) > 0  # (B, 81)
+        narrowed &= ~(dead & blank)[..., None]
+        cells = out[:, self.offset:self.offset + 81].clone()
+        cells[..., digits] = torch.where(blank[..., None], narrowed, board)
+        out[:, self.offset:self.offset + 81] = cells
         return out

@@ -196,6 +196,9 @@ class MDMEvaluation(_ShippedEvaluation):
     def allowed(self, tokens: torch.Tensor) -> torch.Tensor:
         return SudokuRules.for_layout(self.layout).allowed(tokens)
 
+    def implied(self, tokens: torch.Tensor) -> torch.Tensor:
+        return SudokuRules.for_layout(self.layout).implied(tokens)
+
 
 @dataclass(frozen=True, eq=False)
 class ARMEvaluation(_ShippedEvaluation):

@@ -58,3 +58,46 @@ def test_prompt164_layout_and_task_hooks():
     bad[:, 82], bad[:, 83] = bad[:, 83].clone(), bad[:, 82].clone()
     assert not ev.consistent(bad).any()
     assert ev.allowed(tokens).shape == (8, 164, 13)
+    implied = ev.implied(tokens)
+    sol = torch.as_tensor(np.asarray(DATA.solutions, np.int64))
+    assert implied[:, 82:163].gather(2, sol[..., None]).all() and implied[:, :82].all()  # outside the board: any
+    assert not (implied & ~ev.allowed(tokens)).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 7), st.floats(0.0, 1.0), st.integers(0, 2**31 - 1))
+def test_implied_never_excludes_the_solution_and_narrows_allowed(i, keep, seed):
+    """Sound: any revealed subset of a solution leaves the solution's digit implied at every blank."""
+    sol = torch.as_tensor(np.asarray(DATA.solutions[i], np.int64))
+    puz = torch.as_tensor(np.asarray(DATA.puzzles[i], np.int64))
+    extra = torch.rand(81, generator=torch.Generator().manual_seed(seed)) < keep
+    tokens = torch.where((puz > 0) | extra, sol, 0)[None]
+    implied, allowed = RULES.implied(tokens), RULES.allowed(tokens)
+    assert not (implied & ~allowed).any()  # a subset of allowed
+    assert implied[0].gather(1, sol[:, None]).all()
+
+
+def _pin_grid():
+    """Row 0 blank at cells 0-2 except that digit 1 can only go to cell 0 (1s placed in the rows/boxes that
+    block cells 1 and 2): a hidden single; cells 0-2 otherwise allow several digits."""
+    grid = torch.zeros(1, 81, dtype=torch.int64)
+    grid[0, 3:9] = torch.tensor([4, 5, 6, 7, 8, 9])  # row 0: 1, 2, 3 missing at cells 0-2
+    grid[0, 9 * 3 + 1] = 1  # column 1 holds a 1 (row 3)
+    grid[0, 9 * 6 + 2] = 1  # column 2 holds a 1 (row 6)
+    return grid
+
+
+def test_implied_pins_a_hidden_single():
+    grid = _pin_grid()
+    allowed, implied = RULES.allowed(grid), RULES.implied(grid)
+    assert allowed[0, 0, 1:4].tolist() == [True, True, True]  # peers alone leave 1, 2, 3 at cell 0
+    assert implied[0, 0, 1:10].nonzero()[:, 0].tolist() == [0]  # the only place of 1 in row 0: cell 0 is 1
+    assert implied[0, 1, 2:4].tolist() == [True, True] and not implied[0, 1, 1]
+
+
+def test_implied_finds_a_digit_with_no_place():
+    grid = _pin_grid()
+    grid[0, 9 * 1 + 0] = 1  # a 1 in column 0 too: digit 1 has no cell left in row 0
+    implied = RULES.implied(grid)
+    assert not implied[0, 0:3, 1:10].any()  # every blank of row 0: a dead end
+    assert implied[0, 40, 1:10].any()  # elsewhere unaffected
