@@ -207,6 +207,8 @@ def solve_mdm(args, sm, puzzles: np.ndarray, plan) -> tuple[np.ndarray, str, np.
     noise = "none" if plan.noise == "none" else (f"{plan.noise} {plan.noise_scale:g}"
                                                  + (" annealed" if plan.noise_anneal else ""))
     what = f"MDM {plan.score_name}, noise {noise}, {plan.mode}, budget {plan.budget}, {plan.steps} steps"
+    if plan.propagate != "none" and plan.mode in ("backtrack", "beamback"):
+        what += f", {plan.propagate} fills"
     rules = sudoku_rules(sm)  # the rule hooks, for the decoders that use a verifier (bestofn, backtrack, ...)
     if args.save or args.html:
         from anyorder.experiments.visual.sudoku import order_pictures

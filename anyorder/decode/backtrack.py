@@ -106,7 +106,12 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
                     dead |= live & ~checker.consistent(x)
                 dead &= backups < plan.max_revisions
                 if not bool(dead.any()):
-                    if propagate and _fill_singles(x, order, s, masked & live[:, None], allowed, n_rules, step):
+                    filled = _fill_singles(x, order, s, masked & live[:, None], allowed, n_rules, step) \
+                        if propagate else None
+                    if filled is not None:
+                        if steps is not None:  # the rules' fills are a trace step of their own, before the call's
+                            steps.append(_trace(step, torch.arange(b, device=dev), filled, x, b, length, dev,
+                                               score=float("inf")))
                         continue
                     break
                 x, order, stuck, backed = _back_up(x, order, s, dead, plan, mask_id)
@@ -156,20 +161,20 @@ def backtrack_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tensor,
     return DecodeResult(x, order, nfe, n_calls, steps, status)
 
 
-def _fill_singles(x, order, s: _Search, masked, allowed, n_rules, step: int) -> bool:
+def _fill_singles(x, order, s: _Search, masked, allowed, n_rules, step: int) -> torch.Tensor | None:
     """Reveal (in place) every ``masked`` position with exactly one ``allowed`` value, ``order`` ``step``, each
     with its own ``seq``. A fill the rules force (``n_rules`` 1) is no decision; one that only a ban leaves single
-    is a decision (so that undoing the ban's search undoes it). Returns whether any was filled."""
+    is a decision (so that undoing the ban's search undoes it). Returns the (B, L) filled positions, or None."""
     single = masked & (allowed.sum(dim=2) == 1)
     if not bool(single.any()):
-        return False
+        return None
     x.copy_(torch.where(single, allowed.to(torch.int64).argmax(dim=2), x))
     order.copy_(torch.where(single, step, order))
     s.seq = torch.where(single, s.next_seq[:, None] + single.long().cumsum(dim=1) - 1, s.seq)
     s.next_seq += single.sum(dim=1)
     s.conf = torch.where(single, 1.0, s.conf)
     s.choice = torch.where(single, n_rules > 1, s.choice)
-    return True
+    return single
 
 
 def _back_up(x, order, s: _Search, dead, plan, mask_id):

@@ -61,9 +61,7 @@ class Plan:
     retry_noise: float = 0.5  # bestofn: Gumbel scale on the score for the 2nd and later decodes
     guess_below: float = 0.9  # backtrack: a reveal whose allowed-value probability is below this is a guess
     expand: int = 2  # orderbeam: children per partial decode (its best-scoring positions)
-    # backtrack / beamback: positions the rules leave one value are filled without a model call: "none", "forced"
-    # (by the checker's allowed values), "implied" (by its implied hook: further sound deductions, if it has one)
-    propagate: str = "none"
+    propagate: str = "none"  # backtrack: fill cells the rules force, no model call: none | forced | implied
 
     def __post_init__(self) -> None:
         _check_name("budget", self.budget, BUDGETS)

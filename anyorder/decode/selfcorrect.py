@@ -83,10 +83,12 @@ def selfcorrect_decode(model: Model, tokens: torch.Tensor, is_fixed: torch.Tenso
     return DecodeResult(x, order, nfe, n_calls, steps, status)
 
 
-def _trace(step, rows, sel, xr, b, length, device) -> TraceStep:
+def _trace(step, rows, sel, xr, b, length, device, score: float = float("-inf")) -> TraceStep:
+    """A trace step of the rows given; every revealed position gets ``score`` (-inf: none kept; +inf: a fill
+    the rules forced)."""
     revealed = torch.zeros(b, length, dtype=torch.bool, device=device)
     revealed[rows] = sel
     values = torch.full((b, length), -1, dtype=torch.int64, device=device)
     values[rows] = torch.where(sel, xr, -1)
-    return TraceStep(step, revealed.sum(dim=1), revealed, values,
-                     torch.full((b, length), float("-inf"), device=device))
+    scores = torch.where(revealed, score, float("-inf")).to(torch.float32)
+    return TraceStep(step, revealed.sum(dim=1), revealed, values, scores)

@@ -284,3 +284,12 @@ def test_load_model_routes_by_is_mdm_checkpoint(tmp_path, monkeypatch, objective
     else:
         with pytest.raises(cli_sudoku.CheckpointError, match="'zebra-arm' is not sudoku-arm"):
             cli_sudoku.load_model(str(tmp_path), "cpu", allow_arm=True)
+
+
+def test_solve_backtrack_with_rule_fills_says_so_and_shows_them(fake, capsys):
+    fake(oracle(digits(SOLUTION)))
+    assert main(["solve", PUZZLE, "--decoder", "backtrack", "propagate=implied", "--show"]) == 0
+    out = capsys.readouterr().out
+    blanks = sum(c in "0." for c in PUZZLE)
+    assert out.count("(rule)") + len(re.findall(r"=\d(?:,|\n)", out)) == blanks  # every blank filled once
+    assert out.count("(rule)") > 0 and "-inf" not in out  # the rules' fills are labelled, no score is faked

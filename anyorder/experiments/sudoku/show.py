@@ -61,9 +61,17 @@ def show_decoding(puzzle: np.ndarray, trace, codec, plan, console: Console | Non
         kind = np.where(kind == 3, 2, kind)
         kind = np.where(revealed, 3, kind)
         digits = np.where(revealed, values, digits)
-        cells = ", ".join(f"r{i // 9 + 1}c{i % 9 + 1}={digits[i]} ({scores[i]:.3f})" for i in np.nonzero(revealed)[0])
+        cells = ", ".join(f"r{i // 9 + 1}c{i % 9 + 1}={digits[i]}{_score_text(scores[i])}"
+                          for i in np.nonzero(revealed)[0])
         console.print(Text(f"step {t.step + 1}: {int(revealed.sum())} cell(s): ", style="bold") + Text(cells))
         console.print(grid_text(digits, kind))
+
+
+def _score_text(score: float) -> str:
+    """' (0.912)'; ' (rule)' for a fill the rules forced (score +inf); '' when the decoder kept no score (-inf)."""
+    if np.isposinf(score):
+        return " (rule)"
+    return "" if np.isneginf(score) else f" ({score:.3f})"
 
 
 def torch_where(mask, values, fill: int):
