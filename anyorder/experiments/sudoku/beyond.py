@@ -131,7 +131,8 @@ def _reusable(path: Path, key: dict, reuse_stale: bool) -> bool:
     if same_run and reuse_stale:
         print(f"reusing {path.name}: decoded by older code ({stored.get('code')}, now {key['code']})", flush=True)
         return True
-    why = "the decoding code changed" if same_run else "its puzzles, seed, checkpoint or plan differ"
+    why = ("it predates recorded plans and code digests" if "code" not in stored else
+           "the decoding code changed" if same_run else "its puzzles, seed, checkpoint or plan differ")
     print(f"rerunning {path.name}: {why}", flush=True)
     return False
 
