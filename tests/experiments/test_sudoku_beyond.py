@@ -72,7 +72,7 @@ def test_stored_runs_rerun_when_the_decoding_code_changes(monkeypatch, tmp_path,
     assert main(args) == 0
     path = out / "raw" / "test__margin-50.json"
     stored = json.loads(path.read_text())
-    assert stored["key"]["code"] == beyond.code_digest() and stored["key"]["plan"] == {}
+    assert stored["key"]["code"] == beyond.RUN_DIGEST == beyond.code_digest() and stored["key"]["plan"] == {}
     assert "current" in (out / "frontier.md").read_text()
     stored["key"]["code"], stored["seconds"] = "0123456789abcdef", -1.0  # as if an older decoder had made it
     path.write_text(json.dumps(stored))

@@ -114,10 +114,14 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
+# the digest of the code this process imported (files edited while it runs must not relabel its results)
+RUN_DIGEST = code_digest()
+
+
 def run_key(name: str, n: int, seed: int, checkpoint: str) -> dict:
     """What a stored run must match to be reused: puzzles, seed, checkpoint, the Plan and the decoding code."""
     plan = {k: v for k, v in asdict(CONFIGS[name][1]).items() if v != getattr(Plan(), k)}
-    return dict(n=n, seed=seed, checkpoint=checkpoint, plan=plan, code=code_digest())
+    return dict(n=n, seed=seed, checkpoint=checkpoint, plan=plan, code=RUN_DIGEST)
 
 
 def _reusable(path: Path, key: dict, reuse_stale: bool) -> bool:
@@ -140,7 +144,7 @@ def _reusable(path: Path, key: dict, reuse_stale: bool) -> bool:
 def _code_state(key: dict) -> str:
     """'current', the stored older digest, or 'unrecorded' (runs stored before digests were kept)."""
     code = key.get("code")
-    return "unrecorded" if code is None else "current" if code == code_digest() else f"older {code}"
+    return "unrecorded" if code is None else "current" if code == RUN_DIGEST else f"older {code}"
 
 
 def classify(exact: np.ndarray, status: np.ndarray | None) -> dict[str, int]:
