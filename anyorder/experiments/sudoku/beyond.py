@@ -331,6 +331,8 @@ def plot(rows, splits, path: Path, n_text: str) -> None:
     with figure(path, nrows=1, ncols=len(splits), figsize=(5.5 * len(splits), 4.2), squeeze=False) as (_, axes):
         methods = list(dict.fromkeys(r["method"] for r in rows))
         markers = dict(zip(methods, "*osD^v<>pPhXd8H"))
+        palette = [f"C{i}" for i in range(10)] + ["black", "olive", "navy", "maroon", "teal"]
+        colors = dict(zip(methods, palette))  # by method, so that a panel without some method keeps the colours
         for ax, split in zip(axes[0], splits):
             for method in methods:
                 mine = sorted((r for r in rows if r["split"] == split and r["method"] == method),
@@ -339,7 +341,7 @@ def plot(rows, splits, path: Path, n_text: str) -> None:
                     continue
                 style = "none" if method == BASELINE else ":" if method.startswith("rules only") else "-"
                 ax.plot([r["mean_nfe"] for r in mine], [r["exact_pct"] for r in mine], marker=markers[method],
-                        linestyle=style, label=method, markersize=9)
+                        linestyle=style, label=method, markersize=9, color=colors[method])
             split_n = "/".join(str(n) for n in sorted({r["n"] for r in rows if r["split"] == split})) or n_text
             ax.set_title(f"{split} split (n = {split_n})")
             ax.set_xlabel("mean NFE per puzzle")
