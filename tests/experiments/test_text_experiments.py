@@ -90,5 +90,9 @@ def test_reproduce_commands_end_to_end(shards, tmp_path):
     assert main(["reproduce", "text-genppl", "--mdm", str(mdm), "--judge", str(judge), "--smoke",
                  "--out", str(tmp_path / "g")]) == 0
     assert "adaptive" in (tmp_path / "g" / "genppl.md").read_text()
+    rows = list(csv.DictReader((tmp_path / "g" / "genppl.csv").open()))
+    real = [r for r in rows if r["method"] == "validation text"]
+    assert len(real) == 1 and real[0]["steps"] == "0" and float(real[0]["judge_nll"]) > 0  # real text, same judge
+    assert all(float(r["judge_nll_stderr"]) > 0 for r in rows)
     assert main(["reproduce", "text-genppl", "--mdm", str(judge), "--judge", str(mdm), "--smoke",
                  "--out", str(tmp_path / "g2")]) == 2  # roles swapped: a clear error

@@ -7,7 +7,9 @@ Unconditional samples of length L (all positions [MASK]) from the text MDM, for 
 GenPPL = exp(mean token NLL of the samples) under a separately trained, larger ARM on the same corpus (our
 stand-in for LLaMA-2-7B; its tokenizer must be the MDM's), and the per-sample unigram entropy
 -sum_v p_v log p_v with p_v = #{i: x^i = v} / L, averaged over samples (paper: adaptive lowers GenPPL at about
-equal entropy, i.e. not by repeating tokens). Outputs ``genppl.md`` / ``.csv`` / ``.png`` and ``samples.txt``.
+equal entropy, i.e. not by repeating tokens). A row "validation text" (steps 0) scores real windows of the MDM's
+validation split the same way, when its shard directory is here. Outputs ``genppl.md`` / ``.csv`` / ``.png`` and
+``samples.txt``.
 """
 from __future__ import annotations
 
@@ -63,6 +65,25 @@ def judge_nll(judge, samples: torch.Tensor, bos_id: int, batch_size: int) -> tor
     return res.nll / res.n_tokens
 
 
+def _row(steps: int, method: str, nll: torch.Tensor, ent: torch.Tensor) -> dict:
+    """One table row from per-sample judge NLLs (B,) and unigram entropies (B,); steps 0 = real text."""
+    stderr = float(nll.std() / len(nll) ** 0.5) if len(nll) > 1 else float("nan")
+    return {"steps": steps, "method": method, "genppl": math.exp(float(nll.mean())), "judge_nll": float(nll.mean()),
+            "judge_nll_stderr": stderr, "entropy": float(ent.mean()), "entropy_std": float(ent.std()),
+            "n_samples": len(nll)}
+
+
+def _validation(mdm, length: int, n: int) -> torch.Tensor | None:
+    """(<= n, L) validation windows of the MDM's shards, or None when its data directory is not here."""
+    from anyorder.tasks.text.shards import TextShards
+    from anyorder.tasks.text.task import validation_windows
+
+    data = (mdm.config.get("task") or {}).get("options", {}).get("data")
+    if not data or not Path(data).is_dir():
+        return None
+    return validation_windows(TextShards.open(data), length, n, whole_rows=True)
+
+
 def _check(mdm, judge, length: int) -> None:
     if not is_mdm_checkpoint(mdm.config) or is_mdm_checkpoint(judge.config):
         raise InputError("--mdm must be an MDM checkpoint and --judge an ARM checkpoint")
@@ -96,17 +117,23 @@ def run(args: argparse.Namespace) -> int:
                 samples.append(res.tokens)
             samples = torch.cat(samples)
             nll = judge_nll(judge.model, samples, bos_id, args.batch_size)
-            ent = unigram_entropy(samples)
-            rows.append({"steps": t, "method": name, "genppl": math.exp(float(nll.mean())),
-                         "judge_nll": float(nll.mean()), "entropy": float(ent.mean()),
-                         "entropy_std": float(ent.std()), "n_samples": n})
+            rows.append(_row(t, name, nll, unigram_entropy(samples)))
             examples.append(f"## steps {t}, {name}\n{mdm.tokenizer.decode(samples[0])}\n")
             print(rows[-1], flush=True)
+    real = _validation(mdm, length, n)
+    if real is not None:  # the judge on real text of the same length: the level a perfect sampler would reach
+        rows.append(_row(0, "validation text", judge_nll(judge.model, real, bos_id, args.batch_size),
+                         unigram_entropy(real)))
+        print(rows[-1], flush=True)
     seconds = time.time() - start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "samples.txt").write_text("\n".join(examples))
     title = smoke_title("Generative perplexity vs steps, text MDM", args.smoke, "8 samples, undertrained")
+    for role, ck in (("MDM", mdm), ("judge", judge)):
+        step, max_steps = ck.config.get("step"), (ck.config.get("train") or {}).get("max_steps")
+        if not args.smoke and step is not None and max_steps and step < max_steps:
+            title += f" (INTERMEDIATE {role}: step {step} of {max_steps})"
     command = reproduce_command("text-genppl", [
         ("--mdm", args.mdm), ("--judge", args.judge), ("--out", args.out), ("--smoke", args.smoke),
         ("--steps", None if args.smoke else args.steps), ("--n-samples", None if args.smoke else n),
@@ -122,10 +149,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _plot(rows, path: Path, title: str) -> None:
     with figure(path, nrows=1, ncols=2, figsize=(8, 3.5)) as (fig, (a, b)):
-        for method in dict.fromkeys(r["method"] for r in rows):
+        for method in dict.fromkeys(r["method"] for r in rows if r["steps"] > 0):
             pts = [r for r in rows if r["method"] == method]
             a.plot([r["steps"] for r in pts], [r["genppl"] for r in pts], marker="o", label=method)
             b.plot([r["steps"] for r in pts], [r["entropy"] for r in pts], marker="o", label=method)
+        for r in rows:
+            if r["steps"] == 0:  # real text: a horizontal reference line
+                a.axhline(r["genppl"], color="gray", linestyle=":", label=r["method"])
+                b.axhline(r["entropy"], color="gray", linestyle=":", label=r["method"])
         for ax, label in ((a, "GenPPL (judge ARM)"), (b, "unigram entropy (nats)")):
             ax.set_xscale("log", base=2)
             ax.set_xlabel("sampling steps")
