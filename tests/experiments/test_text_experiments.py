@@ -96,3 +96,29 @@ def test_reproduce_commands_end_to_end(shards, tmp_path):
     assert all(float(r["judge_nll_stderr"]) > 0 for r in rows)
     assert main(["reproduce", "text-genppl", "--mdm", str(judge), "--judge", str(mdm), "--smoke",
                  "--out", str(tmp_path / "g2")]) == 2  # roles swapped: a clear error
+
+
+def test_shards_of_prefers_explicit_then_recorded_if_present_then_default(tmp_path, monkeypatch):
+    from anyorder.experiments.text import order_nll
+
+    monkeypatch.setattr(order_nll, "default_data_dir", lambda: tmp_path / "default")
+    here = tmp_path / "here"
+    here.mkdir()
+    config = {"task": {"options": {"data": str(here)}}}
+    assert order_nll.shards_of(config, "/explicit") == "/explicit"
+    assert order_nll.shards_of(config) == str(here)
+    assert order_nll.shards_of({"task": {"options": {"data": str(tmp_path / "gone")}}}) == str(tmp_path / "default")
+    assert order_nll.shards_of({}) == str(tmp_path / "default")
+
+
+def test_the_shipped_text_mdm_loads_and_continues_a_prompt(capsys):
+    from anyorder.cli import main
+    from anyorder.experiments.text.order_nll import SHIPPED_MDM
+    from anyorder.train.checkpoint import load
+
+    loaded = load(SHIPPED_MDM)
+    assert loaded.config["model"]["max_len"] == 128 and loaded.tokenizer.vocab_size == 4096
+    assert main(["decode", str(SHIPPED_MDM), "--prompt", "It is a truth universally acknowledged", "--length", "24",
+                 "steps=8"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("It is a truth universally acknowledged") and "NFE mean 8.00" in captured.err

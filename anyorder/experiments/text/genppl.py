@@ -25,14 +25,16 @@ from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
 from anyorder.evaluation.likelihood import ar_nll
 from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
+from anyorder.experiments.text.order_nll import SHIPPED_MDM, shards_of
 from anyorder.train.checkpoint import load
 from anyorder.train.config import is_mdm_checkpoint
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mdm", default="/work/runs/text/text-mdm-cpu", help="text MDM checkpoint / run directory")
-    p.add_argument("--judge", default="/work/runs/text/text-arm-judge-cpu", help="ARM checkpoint (task text-pi, "
-                   "family identity) that scores the samples")
+    p.add_argument("--mdm", default=str(SHIPPED_MDM), help="text MDM checkpoint / run directory (default: the "
+                   "shipped text MDM)")
+    p.add_argument("--judge", required=True, help="ARM checkpoint (task text-pi, family identity) that scores the "
+                   "samples; train one with `anyorder train text-arm-judge-cpu` (docs/text.md)")
     p.add_argument("--steps", default="8,16,32,64,128", help="sampling step counts T (each <= L)")
     p.add_argument("--n-samples", type=int, default=64)
     p.add_argument("--noise-scale", type=float, default=0.5, help="sigma of the Gaussian score noise (adaptive)")
@@ -78,8 +80,8 @@ def _validation(mdm, length: int, n: int) -> torch.Tensor | None:
     from anyorder.tasks.text.shards import TextShards
     from anyorder.tasks.text.task import validation_windows
 
-    data = (mdm.config.get("task") or {}).get("options", {}).get("data")
-    if not data or not Path(data).is_dir():
+    data = shards_of(mdm.config)
+    if not Path(data).is_dir():
         return None
     return validation_windows(TextShards.open(data), length, n, whole_rows=True)
 

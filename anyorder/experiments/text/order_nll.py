@@ -29,19 +29,30 @@ from anyorder.train.checkpoint import load
 from anyorder.train.config import is_mdm_checkpoint
 
 FAMILIES = ("identity", "closer", "uniform")
+SHIPPED_MDM = Path(__file__).resolve().parents[2] / "assets" / "checkpoints" / "text-mdm"
 PAPER = {"identity": 3.171, "closer": 3.212, "uniform": 3.245}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", default="/work/runs/text/text-mdm-cpu",
-                   help="text MDM checkpoint or run directory (default: %(default)s)")
-    p.add_argument("--data", default=None, help="shard directory (default: the checkpoint's)")
+    p.add_argument("--checkpoint", default=str(SHIPPED_MDM),
+                   help="text MDM checkpoint or run directory (default: the shipped text MDM)")
+    p.add_argument("--data", default=None,
+                   help="shard directory (default: the checkpoint's, if it exists here, else the default shards)")
     p.add_argument("--n-seq", type=int, default=1024, help="validation windows (paper: 1024)")
     p.add_argument("--families", default=",".join(FAMILIES))
     p.add_argument("--batch-size", type=int, default=256, help="masked copies per model call")
     p.add_argument("--positions-per-call", type=int, default=1, help="1 = exact chain rule (see likelihood.py)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random orders")
     p.add_argument("--smoke", action="store_true", help="16 windows: a quick end-to-end check")
+
+
+def shards_of(config: dict, explicit: str | None = None) -> str:
+    """The shard directory to evaluate on: ``explicit``, else the one the checkpoint was trained on if it exists
+    on this machine, else the default shards (``anyorder data text``'s default output)."""
+    recorded = ((config.get("task") or {}).get("options") or {}).get("data")
+    if explicit:
+        return explicit
+    return recorded if recorded and Path(recorded).is_dir() else str(default_data_dir())
 
 
 def orders(family: str, n: int, length: int, seed: int) -> torch.Tensor:
@@ -54,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_mdm_checkpoint(loaded.config):
         raise InputError(f"{args.checkpoint} is not an MDM checkpoint (objective {loaded.config.get('objective')!r})")
     length = int(loaded.config["model"]["max_len"])
-    data = args.data or loaded.config["task"]["options"].get("data") or str(default_data_dir())
+    data = shards_of(loaded.config, args.data)
     n = 16 if args.smoke else args.n_seq
     x0 = validation_windows(TextShards.open(data), length, n, whole_rows=True)
     if x0.shape[0] < n:
