@@ -41,6 +41,9 @@ def register(sub) -> None:
     t.add_argument("--max-documents", type=int, default=None, help="read at most this many documents (--hf)")
     t.add_argument("--seq-len", type=int, default=256, help="tokens per packed row")
     t.add_argument("--vocab-size", type=int, default=4096, help="BPE vocabulary (4096 keeps the CPU models' LM head cheap; paper-scale runs: 32000)")
+    t.add_argument("--tokenizer", default=None, metavar="CHECKPOINT",
+                   help="encode with this checkpoint's tokenizer instead of training one (e.g. to evaluate the "
+                        "shipped text MDM, anyorder/assets/checkpoints/text-mdm, on your own text)")
     t.add_argument("--val-fraction", type=float, default=0.02, help="fraction of row blocks held out")
     t.add_argument("--block-rows", type=int, default=16, help="consecutive rows per split block")
     t.add_argument("--seed", type=int, default=0, help="seed of the validation block choice")
@@ -68,6 +71,17 @@ def run_corpus(args) -> int:
     return 0
 
 
+def checkpoint_tokenizer(path: str):
+    """The tokenizer saved in a checkpoint directory (its config.json's "tokenizer" entry)."""
+    from anyorder.io import read_json_file
+    from anyorder.tokenizers.registry import load_tokenizer
+
+    config = read_json_file(Path(path) / "config.json", InputError, "not a checkpoint directory")
+    if not isinstance(config, dict) or not isinstance(config.get("tokenizer"), dict):
+        raise InputError(f"{path}: its config.json names no tokenizer")
+    return load_tokenizer(config["tokenizer"], Path(path))
+
+
 def run_text(args) -> int:
     if args.source and args.hf:
         raise InputError("give --source or --hf, not both")
@@ -86,9 +100,10 @@ def run_text(args) -> int:
         docs = corpus.local_documents(paths)
         sources = [str(Path(p).resolve()) for p in paths]
     out = Path(args.out) if args.out else default_data_dir()
+    tokenizer = checkpoint_tokenizer(args.tokenizer) if args.tokenizer else None
     meta = shards.build_shards(docs, out, seq_len=args.seq_len, vocab_size=args.vocab_size,
                                val_fraction=args.val_fraction, block_rows=args.block_rows, seed=args.seed,
-                               sources=sources, progress=not args.no_progress)
+                               tokenizer=tokenizer, sources=sources, progress=not args.no_progress)
     print(f"{meta['n_documents']} documents, {meta['n_tokens']:,} tokens, vocab {meta['vocab_size']}: "
           f"{meta['rows']['train']} train / {meta['rows']['validation']} validation rows of {meta['seq_len']} -> {out}")
     return 0

@@ -33,3 +33,23 @@ def test_data_text_errors(tmp_path, monkeypatch, capsys):
     assert main(["data", "text", str(tmp_path / "s"), *ARGS]) == 2
     assert "build_text_corpus.sh" in capsys.readouterr().err
     assert main(["data", "text", str(tmp_path / "s"), "--source", str(tmp_path / "missing"), *ARGS]) == 2
+
+
+def test_shards_with_a_checkpoints_tokenizer_feed_that_checkpoint(tmp_path, capsys):
+    """`--tokenizer CHECKPOINT` reuses the shipped text MDM's BPE; order NLL refuses shards of another tokenizer."""
+    from anyorder.experiments.text.order_nll import SHIPPED_MDM, open_shards
+    from anyorder.train.checkpoint import load
+
+    corpus = write_corpus(tmp_path / "c", n_docs=12, words=400)
+    ours = tmp_path / "ours"
+    assert main(["data", "text", str(ours), "--source", str(corpus), "--tokenizer", str(SHIPPED_MDM),
+                 "--seq-len", "128", "--no-progress"]) == 0
+    mdm = load(SHIPPED_MDM)
+    shards = open_shards(mdm, str(ours))  # same tokenizer: accepted
+    assert shards.tokenizer.vocab_size == 4096 and shards.tokenizer.encode("Emma") == mdm.tokenizer.encode("Emma")
+    other = tmp_path / "other"
+    assert main(["data", "text", str(other), "--source", str(corpus), *ARGS]) == 0
+    capsys.readouterr()
+    assert main(["reproduce", "text-order-nll", "--data", str(other), "--smoke", "--out", str(tmp_path / "o")]) == 2
+    assert "another tokenizer" in capsys.readouterr().err
+    assert main(["data", "text", str(tmp_path / "x"), "--source", str(corpus), "--tokenizer", str(corpus)]) == 2

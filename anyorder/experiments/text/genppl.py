@@ -25,7 +25,7 @@ from anyorder.decode.rng import row_seeds
 from anyorder.errors import InputError
 from anyorder.evaluation.likelihood import ar_nll
 from anyorder.experiments.report import command_note, figure, reproduce_command, smoke_title, write_report
-from anyorder.experiments.text.order_nll import SHIPPED_MDM, shards_of
+from anyorder.experiments.text.order_nll import SHIPPED_MDM, open_shards, same_tokenizer, shards_of
 from anyorder.train.checkpoint import load
 from anyorder.train.config import is_mdm_checkpoint
 
@@ -77,13 +77,11 @@ def _row(steps: int, method: str, nll: torch.Tensor, ent: torch.Tensor) -> dict:
 
 def _validation(mdm, length: int, n: int) -> torch.Tensor | None:
     """(<= n, L) validation windows of the MDM's shards, or None when its data directory is not here."""
-    from anyorder.tasks.text.shards import TextShards
     from anyorder.tasks.text.task import validation_windows
 
-    data = shards_of(mdm.config)
-    if not Path(data).is_dir():
+    if not Path(shards_of(mdm.config)).is_dir():
         return None
-    return validation_windows(TextShards.open(data), length, n, whole_rows=True)
+    return validation_windows(open_shards(mdm), length, n, whole_rows=True)
 
 
 def _check(mdm, judge, length: int) -> None:
@@ -94,8 +92,7 @@ def _check(mdm, judge, length: int) -> None:
         raise InputError(f"the judge must be an ARM (family identity), got family {meta.get('family')!r}")
     if int(judge.config["model"]["max_len"]) < length + 1:
         raise InputError(f"the judge's max_len {judge.config['model']['max_len']} < sample length {length} + BOS")
-    if mdm.tokenizer.vocab_size != judge.tokenizer.vocab_size or mdm.tokenizer.encode("the end.") != \
-            judge.tokenizer.encode("the end."):
+    if not same_tokenizer(mdm.tokenizer, judge.tokenizer):
         raise InputError("the MDM and the judge must share a tokenizer (train both on the same shards)")
 
 

@@ -55,6 +55,24 @@ def shards_of(config: dict, explicit: str | None = None) -> str:
     return recorded if recorded and Path(recorded).is_dir() else str(default_data_dir())
 
 
+PROBE = "It is a truth universally acknowledged, the end.\n"
+
+
+def same_tokenizer(a, b) -> bool:
+    """Whether two tokenizers agree (vocabulary size and the ids of a probe text)."""
+    return a.vocab_size == b.vocab_size and a.encode(PROBE) == b.encode(PROBE)
+
+
+def open_shards(loaded, explicit: str | None = None) -> TextShards:
+    """The checkpoint's evaluation shards (``shards_of``), checked to use the checkpoint's tokenizer."""
+    shards = TextShards.open(shards_of(loaded.config, explicit))
+    if not same_tokenizer(shards.tokenizer, loaded.tokenizer):
+        raise InputError(f"the shards in {shards.directory} were encoded with another tokenizer than the "
+                         "checkpoint's; build them with `anyorder data text OUT --tokenizer CHECKPOINT ...` and "
+                         "pass --data OUT")
+    return shards
+
+
 def orders(family: str, n: int, length: int, seed: int) -> torch.Tensor:
     """(n, L): one permutation per sequence (identity repeated)."""
     return torch.stack([make_permutation(family, length, seed * 1_000_003 + i) for i in range(n)])
@@ -65,9 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if not is_mdm_checkpoint(loaded.config):
         raise InputError(f"{args.checkpoint} is not an MDM checkpoint (objective {loaded.config.get('objective')!r})")
     length = int(loaded.config["model"]["max_len"])
-    data = shards_of(loaded.config, args.data)
     n = 16 if args.smoke else args.n_seq
-    x0 = validation_windows(TextShards.open(data), length, n, whole_rows=True)
+    x0 = validation_windows(open_shards(loaded, args.data), length, n, whole_rows=True)
     if x0.shape[0] < n:
         print(f"note: the validation split has {x0.shape[0]} windows of {length} tokens; using all of them "
               f"instead of the {n} asked for", file=sys.stderr, flush=True)
