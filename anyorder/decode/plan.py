@@ -24,7 +24,6 @@ from anyorder.decode.value import VALUES
 from anyorder.errors import ConfigError
 from anyorder.objectives.schedule import SCHEDULES
 
-
 PROPAGATE = ("none", "forced", "implied")
 
 

@@ -90,6 +90,8 @@ def test_code_digest_follows_the_decoder_sources(monkeypatch, tmp_path):
     (tmp_path / "anyorder" / "decode" / "a.py").write_text("x = 1\n")
     monkeypatch.setattr(beyond, "__file__", str(tmp_path / "anyorder" / "experiments" / "sudoku" / "beyond.py"))
     first = beyond.code_digest()
+    (tmp_path / "anyorder" / "decode" / "a.py").write_text("# a comment\n\n\nx = (1)  # formatting only\n")
+    assert beyond.code_digest() == first  # comments and layout do not count
     (tmp_path / "anyorder" / "decode" / "a.py").write_text("x = 2\n")
     assert beyond.code_digest() != first and len(first) == 16
 

@@ -25,6 +25,7 @@ width W pays about W per step). ``--checkpoint``: any board81 / prompt164 Sudoku
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import hashlib
 import json
@@ -106,11 +107,13 @@ _CODE = ("anyorder/decode/*.py", "anyorder/tasks/sudoku/rules.py", "anyorder/exp
 
 
 def code_digest() -> str:
-    """sha256 (first 16 hex) of the decoding code behind a run (``_CODE``, file names and bytes, sorted)."""
+    """sha256 (first 16 hex) of the decoding code behind a run (``_CODE``, sorted): each file's name and syntax
+    tree (``ast.dump``), so that comments and formatting do not count, docstrings and code do."""
     root = Path(__file__).resolve().parents[3]
     h = hashlib.sha256()
     for path in sorted(p for pattern in _CODE for p in root.glob(pattern)):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        tree = ast.dump(ast.parse(path.read_text(encoding="utf-8")))
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + tree.encode() + b"\0")
     return h.hexdigest()[:16]
 
 
