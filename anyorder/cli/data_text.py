@@ -72,14 +72,12 @@ def run_corpus(args) -> int:
 
 
 def checkpoint_tokenizer(path: str):
-    """The tokenizer saved in a checkpoint directory (its config.json's "tokenizer" entry)."""
-    from anyorder.io import read_json_file
+    """The tokenizer saved in a checkpoint or run directory (its verified config's "tokenizer" entry)."""
     from anyorder.tokenizers.registry import load_tokenizer
+    from anyorder.train.checkpoint import read_config, resolve
 
-    config = read_json_file(Path(path) / "config.json", InputError, "not a checkpoint directory")
-    if not isinstance(config, dict) or not isinstance(config.get("tokenizer"), dict):
-        raise InputError(f"{path}: its config.json names no tokenizer")
-    return load_tokenizer(config["tokenizer"], Path(path))
+    ckpt = resolve(path)
+    return load_tokenizer(read_config(ckpt)["tokenizer"], ckpt)
 
 
 def run_text(args) -> int:

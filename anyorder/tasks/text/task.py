@@ -87,11 +87,13 @@ def validation_windows(shards: TextShards, seq_len: int, n: int, whole_rows: boo
     """(min(n, available), seq_len) int64 validation windows. By default the first ``seq_len`` tokens of the
     first ``n`` rows (what training evaluates on); ``whole_rows`` also takes the further disjoint windows of
     each row (row length // seq_len per row, row-major), so a short model sees all of the split."""
-    val = np.asarray(shards.split("validation"))
-    if whole_rows:
-        per_row = val.shape[1] // seq_len
-        val = val[:, :per_row * seq_len].reshape(-1, seq_len)
-    return torch.from_numpy(val[:n, :seq_len].astype(np.int64))
+    val = shards.split("validation")
+    if not whole_rows:
+        return torch.from_numpy(np.asarray(val[:n, :seq_len]).astype(np.int64))
+    per_row = val.shape[1] // seq_len
+    rows = -(-n // per_row) if per_row else 0  # read only the rows the first n windows come from
+    windows = np.asarray(val[:rows, :per_row * seq_len]).reshape(-1, seq_len)
+    return torch.from_numpy(windows[:n].astype(np.int64))
 
 
 def _open(opts: TextOptions) -> tuple[TextShards, int]:
