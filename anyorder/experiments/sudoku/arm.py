@@ -22,6 +22,11 @@ model's ``max_len`` of 82) decode through the same functions: the prompt is [BOS
 (cell, value) jointly in one softmax, "format" allows only the ids of still-empty cells (``cell_constraint``)
 and ``n_invalid_argmax`` counts the steps whose unconstrained argmax named a filled cell (or [BOS]). In the
 output, a token naming an already-filled cell counts as ``n_filled_cell``, an emitted [BOS] as out of range.
+
+arm162 checkpoints (``max_len`` 163: [BOS], then a cell token and the (cell, value) token per placement) decode
+the same way: "format" allows, at a cell slot, the cell tokens of still-empty cells and, at a value slot, the 9
+(cell, value) ids of the cell just named (``cell_value_constraint``); the grid is read from the (cell, value)
+slots (``encode.arm162_to_arm81``), so a slot holding anything else counts as out of range.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ CONSTRAINS = ("format", "none")
 PAD = encode.ARM_TOKENIZER.pad_id  # 10: never emitted
 N_IDS = encode.ARM_TOKENIZER.vocab_size  # 11
 ARM81_LEN = 82  # [BOS] + 81 cells
+ARM162_LEN = 163  # [BOS] + 81 x (cell, (cell, value))
 
 
 @dataclass(frozen=True)
@@ -62,15 +68,38 @@ def arm_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def arm_format(model) -> str:
-    """ "arm81" for a model of ``max_len`` 82, else "arm243" (fakes without a config read as arm243)."""
-    cfg = getattr(model, "cfg", None)
-    return "arm81" if getattr(cfg, "max_len", None) == ARM81_LEN else "arm243"
+    """ "arm81" / "arm162" for a model of ``max_len`` 82 / 163, else "arm243" (fakes without a config: arm243)."""
+    length = getattr(getattr(model, "cfg", None), "max_len", None)
+    return {ARM81_LEN: "arm81", ARM162_LEN: "arm162"}.get(length, "arm243")
 
 
 def arm81_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, 81) puzzles -> tokens (B, 82) int64 ([BOS], the givens row-major, [PAD] after), n_prompt (B,) = k + 1."""
     tokens, is_fixed = encode.arm81_input(puzzles)
     return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+
+
+def arm162_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 81) puzzles -> tokens (B, 163) int64 ([BOS], the givens' cell and (cell, value) tokens row-major, [PAD]
+    after), n_prompt (B,) = 2k + 1."""
+    tokens, is_fixed = encode.arm162_input(puzzles)
+    return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+
+
+def cell_value_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
+    """arm162: allowed ids (N, 812) at position t: odd t (a cell slot) = the cell tokens of cells that no earlier
+    (cell, value) token names; even t = the 9 (cell, value) ids of the cell token at t - 1."""
+    n, dev = prefix.shape[0], prefix.device
+    allowed = torch.zeros(n, encode.ARM162_TOKENIZER.vocab_size, dtype=torch.bool, device=dev)
+    if t % 2:
+        pairs = prefix[:, 2:t:2]
+        cell = torch.where(pairs < 729, pairs // 9, 81)
+        filled = torch.zeros(n, 82, dtype=torch.bool, device=dev).scatter_(1, cell, True)[:, :81]
+        allowed[:, encode.ARM162_CELL0:encode.ARM162_CELL0 + 81] = ~filled
+        return allowed
+    cell = (prefix[:, t - 1] - encode.ARM162_CELL0).clamp(0, 80)  # a non-cell token (only unconstrained) -> 0
+    ids = 9 * cell[:, None] + torch.arange(9, device=dev)
+    return allowed.scatter_(1, ids, True)
 
 
 def cell_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
@@ -127,7 +156,9 @@ def triple_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
 
 def triples_to_grid(tokens: torch.Tensor) -> GridResult:
     """(B, 3k) triples -> grid keeping the first legal triple per cell; counts skipped invalid triples.
-    (B, 82) arm81 tokens go to ``arm81_to_grid``."""
+    (B, 82) arm81 tokens go to ``arm81_to_grid``, (B, 163) arm162 tokens through ``encode.arm162_to_arm81``."""
+    if tokens.ndim == 2 and tokens.shape[1] == ARM162_LEN:
+        tokens = torch.from_numpy(encode.arm162_to_arm81(tokens.cpu().numpy())).to(tokens.device)
     if tokens.ndim == 2 and tokens.shape[1] == ARM81_LEN:
         return arm81_to_grid(tokens)
     if tokens.ndim != 2 or tokens.shape[1] % 3:
@@ -157,9 +188,13 @@ class SudokuARMResult:
 
 def _decode_chunk(model, puzzles: np.ndarray, beam_width: int, constrain: str) -> tuple[torch.Tensor, torch.Tensor]:
     dev = model_device(model)
-    if arm_format(model) == "arm81":
+    fmt = arm_format(model)
+    if fmt == "arm81":
         tokens, n_prompt = arm81_prompt(puzzles)
         constraint, forbid = (cell_constraint if constrain == "format" else None), (encode.ARM81_PAD,)
+    elif fmt == "arm162":
+        tokens, n_prompt = arm162_prompt(puzzles)
+        constraint, forbid = (cell_value_constraint if constrain == "format" else None), (encode.ARM162_PAD,)
     else:
         tokens, n_prompt = arm_prompt(puzzles)
         constraint, forbid = (triple_constraint if constrain == "format" else None), (PAD,)

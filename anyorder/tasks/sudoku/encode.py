@@ -13,6 +13,10 @@ arm81 (ARM, ours, 3x shorter): one token per placed cell, id = 9 * cell + (value
   never emitted). [BOS], the givens (row-major), then the blanks in solver / fixed / random order: 82 tokens;
   loss on the blanks' tokens only. A (cell, value) token carries exactly the information of a (row, col, value)
   triple, so both formats describe the same distributions over placement sequences (docs/data-format.md).
+arm162 (ARM, ours): each placement is two tokens, the cell ("r5c7", ids 729-809) and then its (cell, value)
+  token (the arm81 id), after [BOS] (810); [PAD] = 811. 163 tokens. The value is predicted at the cell token's
+  position, where the cell is an input, as in Shah et al.'s triples (value after row and column); in arm81 the
+  model must choose the cell and compute its value in one softmax. Same distributions over placement sequences.
 All functions are vectorized over a batch: grids are (B, 81) ints with 0 = blank.
 """
 from __future__ import annotations
@@ -29,7 +33,10 @@ ARM_TOKENIZER = SymbolTable(tuple("0123456789") + ("[PAD]",), mask_id=10, pad_id
 ARM81_BOS, ARM81_PAD = 729, 730
 ARM81_TOKENIZER = SymbolTable(tuple(f"r{c // 9 + 1}c{c % 9 + 1}={v}" for c in range(81) for v in range(1, 10))
                               + ("[BOS]", "[PAD]"), mask_id=ARM81_PAD, pad_id=ARM81_PAD)
-ARM_FORMATS = ("arm243", "arm81")
+ARM162_CELL0, ARM162_BOS, ARM162_PAD = 729, 810, 811
+ARM162_TOKENIZER = SymbolTable(ARM81_TOKENIZER.symbols[:729] + tuple(f"r{c // 9 + 1}c{c % 9 + 1}" for c in range(81))
+                               + ("[BOS]", "[PAD]"), mask_id=ARM162_PAD, pad_id=ARM162_PAD)
+ARM_FORMATS = ("arm243", "arm81", "arm162")
 SEP, EOS = 10, 11
 ORDERS = ("solver", "fixed", "random")
 
@@ -164,6 +171,54 @@ def decode_arm81(tokens: np.ndarray) -> np.ndarray:
         ok = t[:, pos] < ARM81_BOS
         grid[rows[ok], t[ok, pos] // 9] = t[ok, pos] % 9 + 1
     return grid
+
+
+def encode_arm162(puzzles: np.ndarray, solutions: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """arm162: tokens (B, 163) int64 = [BOS] then (cell token, (cell, value) token) per cell of ``cells``;
+    loss_mask on the blanks' two tokens each (positions 2k+1 .. 162 for k givens)."""
+    t81, _ = encode_arm81(puzzles, solutions, cells)
+    pairs = t81[:, 1:]
+    body = np.stack([ARM162_CELL0 + pairs // 9, pairs], axis=2).reshape(len(pairs), 162)
+    tokens = np.concatenate([np.full((len(pairs), 1), ARM162_BOS), body], axis=1)
+    k = (np.asarray(puzzles) > 0).sum(1)
+    return tokens, np.arange(163)[None, :] > 2 * k[:, None]
+
+
+def arm162_to_arm81(tokens: np.ndarray) -> np.ndarray:
+    """(B, 163) arm162 -> (B, 82) arm81: [BOS] + the (cell, value) slots (positions 2, 4, ..); a slot holding
+    anything else becomes arm81's [PAD] (out of range). The cell tokens are dropped: the pair names its cell."""
+    t = np.asarray(tokens, np.int64)
+    if t.ndim != 2 or t.shape[1] != 163:
+        raise InputError(f"arm162 Sudoku tokens must be (B, 163), got {t.shape}")
+    pairs = t[:, 2::2]
+    return np.concatenate([np.full((len(t), 1), ARM81_BOS), np.where(pairs < 729, pairs, ARM81_PAD)], axis=1)
+
+
+def arm162_input(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """arm162 decoding input: tokens (B, 163) = [BOS], the givens' two tokens each (row-major), [PAD] after;
+    is_fixed (B, 163) = the 2k + 1 prompt positions."""
+    p = np.asarray(puzzles, np.int64).reshape(-1, 81)
+    tokens, loss_mask = encode_arm162(p, p, cell_sequence(p, None, "fixed"))
+    return np.where(loss_mask, ARM162_PAD, tokens), ~loss_mask
+
+
+def arm_token_factors(format: str) -> dict[str, tuple]:
+    """Factored arm81 / arm162 token embeddings (``ModelConfig.position_tables`` / ``token_tables``): the
+    (cell, value) token also gets a row of a row, column, box and digit table, an arm162 cell token its row,
+    column and box rows, so tokens that share a row, column, box or digit share embedding components and the model
+    need not learn Sudoku's geometry from unrelated ids. The four tables are attached to no position (every
+    position has the tables' spare id 9, one constant vector each); [BOS] / [PAD] get nothing extra. Same
+    sequences, same vocabulary: only the model's embedding changes."""
+    if format not in ("arm81", "arm162"):
+        raise ConfigError(f"factored cell embeddings need format arm81 or arm162, got {format!r}")
+    cell, value = np.arange(729) // 9, np.arange(729) % 9
+    pair_parts = (ROW[cell], COL[cell], BOX[cell], value)
+    tables = [tuple(int(v) for v in t) for t in pair_parts]
+    if format == "arm162":
+        cell_parts = (ROW, COL, BOX, np.full(81, -1))
+        tables = [t + tuple(int(v) for v in c) for t, c in zip(tables, cell_parts)]
+    length = 82 if format == "arm81" else 163
+    return {"position_tables": ((9,) * length,) * 4, "token_tables": tuple(t + (-1, -1) for t in tables)}
 
 
 def arm81_input(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The Sudoku tasks: ``MDM_TASK`` ("sudoku": board81 / prompt164) and ``ARM_TASK`` ("sudoku-arm": arm243 / arm81).
+"""The Sudoku tasks: ``MDM_TASK`` ("sudoku": board81 / prompt164), ``ARM_TASK`` ("sudoku-arm": arm243 / 81 / 162).
 
 Batches are pure functions of (seed, step, rank): puzzle indices and symmetries are drawn from
 ``numpy.random.default_rng([seed, step, rank])`` (docs/DESIGN.md, "Batch sources"). Paper Sec. 4.6 / Table 2.
@@ -53,7 +53,11 @@ class SudokuARMOptions:
     """Options of the "sudoku-arm" task (Shah et al. triples, or one (cell, value) token per cell)."""
 
     train_path: str | None = None  # as SudokuMDMOptions.train_path
-    format: str = "arm243"  # arm243: (row, col, value) triples (Shah et al.) | arm81: one token per cell (encode.py)
+    # arm243: (row, col, value) triples (Shah et al.) | arm81: one (cell, value) token per cell | arm162: a cell
+    # token, then its (cell, value) token (encode.py)
+    format: str = "arm243"
+    # arm81 / arm162: token (one free embedding per token) | factored (+ row, column, box and digit tables)
+    cell_embedding: str = "token"
     order: str = "solver"  # order of the blanks' triples: solver | fixed | random
     augment: bool = True  # random Sudoku symmetries per batch
     n_generate: int = 1000  # puzzles generated for train_path="generate"
@@ -65,6 +69,9 @@ class SudokuARMOptions:
             raise ConfigError(f"unknown ARM order {self.order!r}; valid: {list(encode.ORDERS)}")
         _check_choice("format", self.format, encode.ARM_FORMATS)
         _check_choice("eval_split", self.eval_split, EVAL_SPLITS)
+        _check_choice("cell_embedding", self.cell_embedding, ("token", "factored"))
+        if self.cell_embedding == "factored" and self.format == "arm243":
+            raise ConfigError("cell_embedding=factored needs format=arm81 or arm162 ((cell, value) tokens)")
 
 
 def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
@@ -126,10 +133,15 @@ def solver_order(puzzles: np.ndarray, stored: np.ndarray, src: np.ndarray | None
     return np.where(r["solvable"][:, None], r["order"], map_cells(stored.astype(np.int64), src)).astype(np.int64)
 
 
+ARM_ENCODERS = {"arm243": encode.encode_arm, "arm81": encode.encode_arm81, "arm162": encode.encode_arm162}
+ARM_TOKENIZERS = {"arm243": (encode.ARM_TOKENIZER, 243), "arm81": (encode.ARM81_TOKENIZER, 82),
+                  "arm162": (encode.ARM162_TOKENIZER, 163)}
+
+
 @dataclass(frozen=True, eq=False)
 class ARMSource:
-    """ARM batches {"tokens": (B, L) int64, "loss_mask": (B, L) bool}: Shah et al. triples (arm243, L = 243) or
-    one (cell, value) token per cell after [BOS] (arm81, L = 82)."""
+    """ARM batches {"tokens": (B, L) int64, "loss_mask": (B, L) bool}: Shah et al. triples (arm243, L = 243),
+    one (cell, value) token per cell after [BOS] (arm81, L = 82) or a cell token before each (arm162, L = 163)."""
 
     data: SudokuData
     order: str
@@ -147,7 +159,7 @@ class ARMSource:
         if self.order == "solver":
             o = solver_order(p, o, src)
         cells = encode.cell_sequence(p, o, self.order, rng)
-        tokens, loss_mask = (encode.encode_arm81 if self.format == "arm81" else encode.encode_arm)(p, s, cells)
+        tokens, loss_mask = ARM_ENCODERS[self.format](p, s, cells)
         return {"tokens": torch.from_numpy(tokens), "loss_mask": torch.from_numpy(loss_mask)}
 
 
@@ -206,17 +218,19 @@ class ARMEvaluation(_ShippedEvaluation):
     (row, col, value) triple, choosing the cell as well as the value ([PAD] never emitted)."""
 
     plan: dict = field(default_factory=lambda: {"mode": "greedy"})
-    format: str = "arm243"  # arm81: [BOS] + the givens' (cell, value) tokens are the prompt, [PAD] after
+    format: str = "arm243"  # arm81 / arm162: [BOS] + the givens' tokens are the prompt, [PAD] after
 
     def encode(self, puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.format == "arm81":
-            tokens, is_fixed = encode.arm81_input(puzzles)
+        if self.format in ("arm81", "arm162"):
+            tokens, is_fixed = (encode.arm81_input if self.format == "arm81" else encode.arm162_input)(puzzles)
             return torch.from_numpy(tokens), torch.from_numpy(is_fixed)
         cells = encode.cell_sequence(puzzles, None, "fixed")
         tokens, loss_mask = encode.encode_arm(puzzles, puzzles, cells)  # blank values are filled by the model
         return torch.from_numpy(tokens), torch.from_numpy(~loss_mask)
 
     def decode(self, tokens: torch.Tensor) -> np.ndarray:
+        if self.format == "arm162":
+            return encode.decode_arm81(encode.arm162_to_arm81(tokens.cpu().numpy()))
         if self.format == "arm81":
             return encode.decode_arm81(tokens.cpu().numpy())
         return encode.decode_arm(tokens.cpu().numpy())
@@ -237,17 +251,19 @@ def build_mdm(o: SudokuMDMOptions, seed: int) -> TaskBundle:
 
 
 def build_arm(o: SudokuARMOptions, seed: int) -> TaskBundle:
-    """ARM Sudoku, Shah et al. triples or arm81 (``SudokuARMOptions``)."""
+    """ARM Sudoku, Shah et al. triples, arm81 or arm162 (``SudokuARMOptions``)."""
     data = load_train(o.train_path, o.n_generate)
-    arm81 = o.format == "arm81"
-    tok = encode.ARM81_TOKENIZER if arm81 else encode.ARM_TOKENIZER
+    tok, length = ARM_TOKENIZERS[o.format]
+    fields = {"vocab_size": tok.vocab_size, "max_len": length, "causal": True}
+    if o.cell_embedding == "factored":
+        fields.update(encode.arm_token_factors(o.format))
     return TaskBundle(name="sudoku-arm", tokenizer=tok,
                       source=ARMSource(data, o.order, o.augment, seed, o.format),
-                      model_fields={"vocab_size": tok.vocab_size, "max_len": 82 if arm81 else 243, "causal": True},
-                      metadata={"order": o.order, "n_train": len(data), **({"format": o.format} if arm81 else {})},
+                      model_fields=fields,
+                      metadata={"order": o.order, "n_train": len(data), **({"format": o.format} if o.format != "arm243" else {})},
                       evaluation=ARMEvaluation(split=o.eval_split, n=o.n_eval, format=o.format))
 
 
 MDM_TASK = Task("sudoku", SudokuMDMOptions, build_mdm, "Sudoku for MDMs (board81 / prompt164 layouts)",
                 display)
-ARM_TASK = Task("sudoku-arm", SudokuARMOptions, build_arm, "Sudoku for ARMs ((row, col, value) triples or arm81)")
+ARM_TASK = Task("sudoku-arm", SudokuARMOptions, build_arm, "Sudoku for ARMs ((row, col, value) triples, arm81 or arm162)")

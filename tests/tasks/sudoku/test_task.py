@@ -4,6 +4,7 @@ import torch
 
 from anyorder.errors import ConfigError
 from anyorder.evaluation.tasks import evaluate_task
+from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.tasks.registry import build_task
 from anyorder.tasks.sudoku import encode
 from anyorder.tasks.sudoku.dataset import shipped
@@ -100,3 +101,23 @@ def test_arm_evaluate_with_oracle():
 def test_generate_train_path_excludes_shipped():
     b = build_task("sudoku", {"train_path": "generate", "n_generate": 60}, seed=0)
     assert 20 < b.metadata["n_train"] <= 60
+
+
+def test_arm81_factored_embedding_shares_rows_columns_boxes_and_digits():
+    with pytest.raises(ConfigError, match="needs format=arm81"):
+        build_task("sudoku-arm", {"train_path": TEST, "cell_embedding": "factored"})
+    b = build_task("sudoku-arm", {"train_path": TEST, "format": "arm81", "cell_embedding": "factored"})
+    row, col, box, digit = b.model_fields["token_tables"]
+    r5c7_3 = 9 * (4 * 9 + 6) + 2  # token "r5c7=3"
+    assert (row[r5c7_3], col[r5c7_3], box[r5c7_3], digit[r5c7_3]) == (4, 6, 5, 2)
+    assert all(t[encode.ARM81_BOS] == t[encode.ARM81_PAD] == -1 for t in (row, col, box, digit))
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(**{"n_layers": 1, "d_model": 16, "n_heads": 2, **b.model_fields}))
+    emb = model._embed_tokens(torch.tensor([[r5c7_3, 9 * (4 * 9 + 0) + 8, encode.ARM81_BOS]]))
+    # the token's own row plus its row's, column's, box's and digit's rows
+    want = (model.tok_emb.weight[r5c7_3] + model.table_embs[0].weight[4] + model.table_embs[1].weight[6]
+            + model.table_embs[2].weight[5] + model.table_embs[3].weight[2])
+    torch.testing.assert_close(emb[0, 0], want)
+    torch.testing.assert_close(emb[0, 2], model.tok_emb.weight[encode.ARM81_BOS])
+    x = b.source.batch(0, 0, 3)
+    assert model(torch.as_tensor(x["tokens"])).shape == (3, 82, b.tokenizer.vocab_size)
