@@ -49,6 +49,9 @@ class ModelConfig:
     # embedding token v also gets (Zebra: "cA=V" gets "vV"). Inputs stay token ids; the model stays tokens -> logits.
     token_tables: tuple[tuple[int, ...], ...] = ()
     token_aliases: tuple[int, ...] = ()
+    # pool_groups[i] = group id of position i (-1: none), length max_len: each grouped position's input also gets the
+    # mean token embedding of its group (Zebra: the 4 tokens of a clue), a fixed mixing step before the blocks
+    pool_groups: tuple[int, ...] = ()
     dropout: float = 0.0  # dropout on embeddings, attention probabilities and residual branches
     bias: bool = True  # biases in linear layers and LayerNorm
     tie_embeddings: bool = False  # LM head shares the token-embedding matrix
@@ -66,6 +69,7 @@ class ModelConfig:
         for name in ("position_tables", "token_tables"):
             object.__setattr__(self, name, tuple(tuple(int(v) for v in t) for t in getattr(self, name)))
         object.__setattr__(self, "token_aliases", tuple(int(v) for v in self.token_aliases))
+        object.__setattr__(self, "pool_groups", tuple(int(v) for v in self.pool_groups))
         if self.d_mlp is None:
             object.__setattr__(self, "d_mlp", 4 * self.d_model)
         self._validate()
@@ -90,6 +94,9 @@ class ModelConfig:
             if min(table) < 0:
                 raise ConfigError(f"position_tables[{k}] has negative ids")
         self._validate_token_factors()
+        if self.pool_groups and (len(self.pool_groups) != self.max_len or min(self.pool_groups) < -1):
+            raise ConfigError(f"pool_groups needs max_len={self.max_len} group ids >= -1, got {len(self.pool_groups)} "
+                              f"ids in [{min(self.pool_groups)}, {max(self.pool_groups)}]")
 
     def _validate_token_factors(self) -> None:
         if len(self.token_tables) > len(self.position_tables):
@@ -109,6 +116,7 @@ class ModelConfig:
         d["position_tables"] = [list(t) for t in self.position_tables]
         d["token_tables"] = [list(t) for t in self.token_tables]
         d["token_aliases"] = list(self.token_aliases)
+        d["pool_groups"] = list(self.pool_groups)
         return d
 
     @classmethod
@@ -122,6 +130,7 @@ class ModelConfig:
         d["position_tables"] = tuple(tuple(t) for t in d.get("position_tables", ()))
         d["token_tables"] = tuple(tuple(t) for t in d.get("token_tables", ()))
         d["token_aliases"] = tuple(d.get("token_aliases", ()))
+        d["pool_groups"] = tuple(d.get("pool_groups", ()))
         return cls(**d)
 
 
@@ -228,6 +237,8 @@ class Transformer(nn.Module):
             self.register_buffer(f"token_table_{k}", torch.tensor(table, dtype=torch.long), persistent=False)
         if cfg.token_aliases:
             self.register_buffer("token_alias", torch.tensor(cfg.token_aliases, dtype=torch.long), persistent=False)
+        if cfg.pool_groups:
+            self.register_buffer("pool_matrix", pool_matrix(cfg.pool_groups), persistent=False)
         # the (embedding, id-buffer name) pairs _embed_tokens adds, built once; buffers are looked up by name in
         # forward so .to(device) keeps working. A plain tuple attribute: no new state_dict keys.
         self._token_factors: tuple[tuple[nn.Embedding, str], ...] = (
@@ -269,6 +280,8 @@ class Transformer(nn.Module):
         self._check(tokens)
         length = tokens.shape[1]
         x = self._embed_tokens(tokens)
+        if self.cfg.pool_groups:
+            x = x + self.pool_matrix[:length, :length].to(x.dtype) @ x
         if self.pos_emb is not None:
             x = x + self.pos_emb.weight[:length]
         for k, emb in enumerate(self.table_embs):
@@ -290,6 +303,13 @@ class Transformer(nn.Module):
             ids = getattr(self, table)[tokens]
             x = x + emb(ids.clamp(min=0)) * (ids >= 0).unsqueeze(-1).to(x.dtype)
         return x
+
+
+def pool_matrix(groups: tuple[int, ...]) -> torch.Tensor:
+    """(L, L) float: row i averages the positions of i's group (ModelConfig.pool_groups); zero for group -1."""
+    g = torch.tensor(groups, dtype=torch.long)
+    same = (g[:, None] == g[None, :]) & (g[:, None] >= 0)
+    return same.float() / same.sum(1, keepdim=True).clamp(min=1)
 
 
 def _embedding_names(model: Transformer) -> set[str]:

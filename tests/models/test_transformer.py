@@ -206,3 +206,26 @@ def test_token_factors_json_round_trip():
     cfg = _factored()
     back = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert back == cfg and isinstance(back.token_tables[0], tuple) and isinstance(back.token_aliases, tuple)
+
+
+def test_pool_groups_add_the_group_mean_token_embedding_before_the_blocks():
+    groups = (0, 0, 0, 1, 1, -1, -1, -1, -1, -1, -1, -1)
+    model = Transformer(tiny(positions="none", n_layers=1, pool_groups=groups)).eval()
+    captured = {}
+    model.blocks[0].register_forward_pre_hook(lambda mod, args: captured.update(x=args[0]))
+    x = tokens(2)
+    model(x)
+    emb = model.tok_emb(x)
+    want = emb.clone()
+    want[:, :3] += emb[:, :3].mean(1, keepdim=True)
+    want[:, 3:5] += emb[:, 3:5].mean(1, keepdim=True)
+    torch.testing.assert_close(captured["x"], want)  # ungrouped positions (-1) get nothing
+    plain = Transformer(tiny(positions="none", n_layers=1)).eval()
+    plain.load_state_dict(model.state_dict())  # pooling is a buffer, not a weight
+    assert not torch.allclose(plain(x), model(x))
+    assert model(x[:, :6]).shape == (2, 6, 7)  # shorter inputs use the top-left block of the pool matrix
+    back = ModelConfig.from_dict(json.loads(json.dumps(model.cfg.to_dict())))
+    assert back == model.cfg and isinstance(back.pool_groups, tuple)
+    for bad in ((0,) * 5, (-2,) * 12):
+        with pytest.raises(ConfigError, match="pool_groups"):
+            tiny(pool_groups=bad)

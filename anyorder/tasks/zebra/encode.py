@@ -89,6 +89,12 @@ def mdm_tables(max_clues: int, max_n: int, max_m: int) -> tuple[tuple[int, ...],
     return tuple(kind), tuple(clue), tuple(attr), tuple(house)
 
 
+def mdm_clue_groups(max_clues: int, max_n: int, max_m: int) -> tuple[int, ...]:
+    """Group id of each position of the mdm layout for ``ModelConfig.pool_groups``: clue k's 4 slots -> k, answer
+    slots -> -1 (not pooled)."""
+    return tuple(i for i in range(max_clues) for _ in range(4)) + (-1,) * (max_n * max_m)
+
+
 def mdm_token_factors(layout: str = "table") -> dict[str, tuple]:
     """Factored operand embeddings for the mdm layout (ModelConfig.token_tables / token_aliases, in the order of
     ``mdm_tables``: kind, clue, attribute, house-or-value). "table": "cA=V" also gets attribute A's row and the

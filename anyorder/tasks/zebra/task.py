@@ -49,6 +49,9 @@ class ZebraMDMOptions(_ZebraOptions):
     # structured positions; encode.mdm_token_factors)
     entity_embedding: str = "token"  # token (one free embedding per operand) | factored (shares the tables)
     answer_layout: str = "table"  # table (slot attribute x house holds the value) | house (attribute x value: its house)
+    # clue pooling: each clue token's input also gets the mean token embedding of its clue's 4 tokens, so a clue
+    # operand carries the clue's type and other operands (ModelConfig.pool_groups; encode.mdm_clue_groups)
+    clue_pooling: bool = False  # clue tokens also get their clue's mean token embedding
     augment: bool = True  # random value and attribute relabelling per batch
 
     def __post_init__(self) -> None:
@@ -252,6 +255,8 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
         fields["positions"] = "none"
     if o.entity_embedding == "factored":
         fields.update(encode.mdm_token_factors(o.answer_layout))
+    if o.clue_pooling:
+        fields["pool_groups"] = encode.mdm_clue_groups(o.max_clues, max_n, max_m)
     ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m,
                        layout=o.answer_layout)
     return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout),

@@ -142,6 +142,15 @@ def test_factored_entity_embedding_links_operands_to_answer_slots(path):
         build_task("zebra", {"train_path": path, "entity_embedding": "factored", "position_ids": "learned"})
 
 
+def test_clue_pooling_groups_each_clues_four_slots(path):
+    b = build_task("zebra", {"train_path": path, "sizes": "3-4x3-4", "max_clues": 5, "clue_pooling": True})
+    groups = b.model_fields["pool_groups"]
+    assert groups == (0,) * 4 + (1,) * 4 + (2,) * 4 + (3,) * 4 + (4,) * 4 + (-1,) * 16  # answer slots: none
+    assert len(groups) == b.model_fields["max_len"]
+    assert "pool_groups" not in build_task("zebra", {"train_path": path, "sizes": "3-4x3-4",
+                                                     "max_clues": 5}).model_fields
+
+
 def test_mdm_and_arm_options_share_fields_checks_and_errors():
     from anyorder.options import field_help
     from anyorder.tasks.registry import task_options
@@ -149,7 +158,7 @@ def test_mdm_and_arm_options_share_fields_checks_and_errors():
 
     shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
     for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment",
-                                                             "answer_layout"}),
+                                                             "answer_layout", "clue_pooling"}),
                            ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
         help_ = {f: comment for f, _, _, comment in field_help(cls)}
         assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
