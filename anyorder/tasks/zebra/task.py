@@ -21,6 +21,7 @@ from anyorder.tasks.zebra import encode
 from anyorder.tasks.zebra.dataset import Packed, load, pack_items, parse_sizes, shipped
 from anyorder.tasks.zebra.generate import generate
 from anyorder.tasks.zebra.metrics import summarize, verify
+from anyorder.tasks.zebra.puzzle import CLUE_TYPES
 
 GENERATE_SEED = 1313  # stream of train_path="generate" (the shipped split uses dataset.SHIPPED_SEED)
 
@@ -52,6 +53,10 @@ class ZebraMDMOptions(_ZebraOptions):
     # clue pooling: each clue token's input also gets the mean token embedding of its clue's 4 tokens, so a clue
     # operand carries the clue's type and other operands (ModelConfig.pool_groups; encode.mdm_clue_groups)
     clue_pooling: bool = False  # clue tokens also get their clue's mean token embedding
+    # training only: this fraction of each batch's puzzles gets extra true direct clues ("cA=V" = "n0=H") in its
+    # free clue slots (each free slot with a per-puzzle probability drawn uniformly from [0, 1)): a strong, simple
+    # signal for reading clues (add_direct_clues)
+    direct_clue_rate: float = 0.0  # fraction of training puzzles given extra direct clues
     augment: bool = True  # random value and attribute relabelling per batch
 
     def __post_init__(self) -> None:
@@ -63,6 +68,8 @@ class ZebraMDMOptions(_ZebraOptions):
             raise ConfigError("entity_embedding=factored needs position_ids=structured (it shares their tables)")
         if self.max_clues < 1:
             raise ConfigError(f"max_clues must be positive, got {self.max_clues}")
+        if not 0.0 <= self.direct_clue_rate <= 1.0:
+            raise ConfigError(f"direct_clue_rate must be in [0, 1], got {self.direct_clue_rate}")
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,25 @@ def relabel(arrays: dict, rng: np.random.Generator) -> dict:
     return out
 
 
+def add_direct_clues(arrays: dict, rate: float, rng: np.random.Generator) -> dict:
+    """Extra true direct clues "=" ("cA=V", "n0=H") in free clue slots: a fraction ``rate`` of the puzzles is
+    chosen, each with a fill probability u ~ U[0, 1); each of its free slots (type -1) gets, with probability u, the
+    direct clue of a uniform random in-size (attribute A, value V) and its house H from the answer. True clues only
+    add information, so the puzzle keeps its solution. Returns new arrays (vectorised over the batch)."""
+    clues, size = arrays["clues"], arrays["size"]
+    b, k, _ = clues.shape
+    u = np.where(rng.random(b) < rate, rng.random(b), 0.0)
+    fill = (clues[..., 0] < 0) & (rng.random((b, k)) < u[:, None])
+    a = (rng.random((b, k)) * size[:, 1:2]).astype(np.int64)
+    v = (rng.random((b, k)) * size[:, :1]).astype(np.int64)
+    house = encode.invert_rows(arrays["answer"])[np.arange(b)[:, None], a, v]
+    s = encode.S
+    direct = np.stack([np.full_like(a, CLUE_TYPES.index("=")), s + s * a + v, house, np.full_like(a, -1)], axis=2)
+    out = dict(arrays)
+    out["clues"] = np.where(fill[..., None], direct, clues)
+    return out
+
+
 def draw(data: Packed, seed: int, step: int, rank: int, batch_size: int) -> tuple[dict, np.random.Generator]:
     """The puzzles of batch (seed, step, rank): ``batch_size`` indices drawn with replacement by
     ``default_rng([seed, step, rank])``; returns their arrays and that generator (it goes on to draw the batch's
@@ -164,11 +190,14 @@ class MDMSource:
     augment: bool
     seed: int
     layout: str = "table"
+    direct_clue_rate: float = 0.0
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
         arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         if self.augment:
             arrays = relabel(arrays, rng)
+        if self.direct_clue_rate:
+            arrays = add_direct_clues(arrays, self.direct_clue_rate, rng)
         x0, is_fixed = encode.encode_mdm(arrays, self.layout)
         return {"x0": torch.from_numpy(x0), "is_fixed": torch.from_numpy(is_fixed)}
 
@@ -259,7 +288,7 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
         fields["pool_groups"] = encode.mdm_clue_groups(o.max_clues, max_n, max_m)
     ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m,
                        layout=o.answer_layout)
-    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout),
+    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout, o.direct_clue_rate),
                       model_fields=fields, metadata={"layout": "mdm", "answer_layout": o.answer_layout,
                                                      "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},
                       evaluation=ev)

@@ -11,7 +11,7 @@ from anyorder.tasks.zebra.formats import arm_line, write_jsonl
 from anyorder.tasks.zebra.generate import generate
 from anyorder.tasks.zebra.metrics import summarize, verify
 from anyorder.tasks.zebra.puzzle import Clue, Puzzle
-from anyorder.tasks.zebra.task import relabel
+from anyorder.tasks.zebra.task import add_direct_clues, relabel
 
 SMALL = ((3, 3), (3, 4), (4, 3), (4, 4))
 
@@ -142,6 +142,38 @@ def test_factored_entity_embedding_links_operands_to_answer_slots(path):
         build_task("zebra", {"train_path": path, "entity_embedding": "factored", "position_ids": "learned"})
 
 
+def test_direct_clues_fill_free_slots_with_true_clues_only(items):
+    arr = pack_items(items, 24, 4, 4).arrays
+    rng = np.random.default_rng(0)
+    assert np.array_equal(add_direct_clues(arr, 0.0, rng)["clues"], arr["clues"])
+    out = add_direct_clues(arr, 1.0, rng)
+    old, new = arr["clues"], out["clues"]
+    used = old[..., 0] >= 0
+    assert np.array_equal(new[used], old[used])  # the puzzle's own clues are kept
+    added = (~used) & (new[..., 0] >= 0)
+    assert added.sum() > 20  # rate 1: every puzzle draws a fill probability, so many slots fill
+    b, k = np.nonzero(added)
+    t, lhs, h, rhs2 = new[b, k].T
+    a, v = (lhs - E.S) // E.S, (lhs - E.S) % E.S
+    assert (t == E.CLUE_TYPES.index("=")).all() and (rhs2 == -1).all() and (h < E.S).all()
+    assert (a < arr["size"][b, 1]).all() and (v < arr["size"][b, 0]).all()  # in size
+    assert (arr["answer"][b, a, h] == v).all()  # true: value V of attribute A is in house H
+    for key in ("answer", "order", "size"):
+        assert np.array_equal(out[key], arr[key])
+
+
+
+def test_direct_clue_rate_option_reaches_the_training_batches(path):
+    opts = {"train_path": path, "sizes": "3-4x3-4", "max_clues": 24}
+    plain = build_task("zebra", opts, seed=0).source.batch(3, 0, 16)["x0"]
+    extra = build_task("zebra", {**opts, "direct_clue_rate": 1.0}, seed=0).source.batch(3, 0, 16)["x0"]
+    n_clues = (lambda x: (x[:, :4 * 24:4] != E.PAD).sum())  # clue-type slots in use
+    assert n_clues(extra) > n_clues(plain)
+    assert torch.equal(extra[:, 4 * 24:], plain[:, 4 * 24:])  # same puzzles and answers, only clues added
+    with pytest.raises(ConfigError, match="direct_clue_rate"):
+        build_task("zebra", {**opts, "direct_clue_rate": 1.5})
+
+
 def test_clue_pooling_groups_each_clues_four_slots(path):
     b = build_task("zebra", {"train_path": path, "sizes": "3-4x3-4", "max_clues": 5, "clue_pooling": True})
     groups = b.model_fields["pool_groups"]
@@ -158,7 +190,8 @@ def test_mdm_and_arm_options_share_fields_checks_and_errors():
 
     shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
     for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment",
-                                                             "answer_layout", "clue_pooling"}),
+                                                             "answer_layout", "clue_pooling",
+                                                             "direct_clue_rate"}),
                            ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
         help_ = {f: comment for f, _, _, comment in field_help(cls)}
         assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
