@@ -57,6 +57,7 @@ class ZebraMDMOptions(_ZebraOptions):
     # free clue slots (each free slot with a per-puzzle probability drawn uniformly from [0, 1)): a strong, simple
     # signal for reading clues (add_direct_clues)
     direct_clue_rate: float = 0.0  # fraction of training puzzles given extra direct clues
+    direct_clue_decay: int = 0  # steps over which direct_clue_rate falls linearly to 0 (a curriculum); 0 = constant
     augment: bool = True  # random value and attribute relabelling per batch
 
     def __post_init__(self) -> None:
@@ -70,6 +71,8 @@ class ZebraMDMOptions(_ZebraOptions):
             raise ConfigError(f"max_clues must be positive, got {self.max_clues}")
         if not 0.0 <= self.direct_clue_rate <= 1.0:
             raise ConfigError(f"direct_clue_rate must be in [0, 1], got {self.direct_clue_rate}")
+        if self.direct_clue_decay < 0:
+            raise ConfigError(f"direct_clue_decay must be >= 0, got {self.direct_clue_decay}")
 
 
 @dataclass(frozen=True)
@@ -191,13 +194,17 @@ class MDMSource:
     seed: int
     layout: str = "table"
     direct_clue_rate: float = 0.0
+    direct_clue_decay: int = 0
 
     def batch(self, step: int, rank: int, batch_size: int) -> dict[str, torch.Tensor]:
         arrays, rng = draw(self.data, self.seed, step, rank, batch_size)
         if self.augment:
             arrays = relabel(arrays, rng)
-        if self.direct_clue_rate:
-            arrays = add_direct_clues(arrays, self.direct_clue_rate, rng)
+        rate = self.direct_clue_rate
+        if self.direct_clue_decay:
+            rate *= max(0.0, 1.0 - step / self.direct_clue_decay)
+        if rate:
+            arrays = add_direct_clues(arrays, rate, rng)
         x0, is_fixed = encode.encode_mdm(arrays, self.layout)
         return {"x0": torch.from_numpy(x0), "is_fixed": torch.from_numpy(is_fixed)}
 
@@ -288,7 +295,8 @@ def build_mdm(o: ZebraMDMOptions, seed: int) -> TaskBundle:
         fields["pool_groups"] = encode.mdm_clue_groups(o.max_clues, max_n, max_m)
     ev = MDMEvaluation(tuple(eval_items(o.eval_path, o.sizes, o.max_clues, o.n_eval)), o.max_clues, max_n, max_m,
                        layout=o.answer_layout)
-    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout, o.direct_clue_rate),
+    return TaskBundle(name="zebra", tokenizer=tok, source=MDMSource(data, o.augment, seed, o.answer_layout, o.direct_clue_rate,
+                                                            o.direct_clue_decay),
                       model_fields=fields, metadata={"layout": "mdm", "answer_layout": o.answer_layout,
                                                      "sizes": o.sizes, "max_clues": o.max_clues, "n_train": len(data)},
                       evaluation=ev)

@@ -170,8 +170,14 @@ def test_direct_clue_rate_option_reaches_the_training_batches(path):
     n_clues = (lambda x: (x[:, :4 * 24:4] != E.PAD).sum())  # clue-type slots in use
     assert n_clues(extra) > n_clues(plain)
     assert torch.equal(extra[:, 4 * 24:], plain[:, 4 * 24:])  # same puzzles and answers, only clues added
+    decaying = build_task("zebra", {**opts, "direct_clue_rate": 1.0, "direct_clue_decay": 10}, seed=0).source
+    assert torch.equal(decaying.batch(3, 0, 16)["x0"][:, 4 * 24:], plain[:, 4 * 24:])
+    assert n_clues(decaying.batch(3, 0, 16)["x0"]) > n_clues(plain)  # step 3 of 10: rate 0.7
+    assert torch.equal(decaying.batch(10, 0, 16)["x0"], build_task("zebra", opts, seed=0).source.batch(10, 0, 16)["x0"])
     with pytest.raises(ConfigError, match="direct_clue_rate"):
         build_task("zebra", {**opts, "direct_clue_rate": 1.5})
+    with pytest.raises(ConfigError, match="direct_clue_decay"):
+        build_task("zebra", {**opts, "direct_clue_decay": -1})
 
 
 def test_clue_pooling_groups_each_clues_four_slots(path):
@@ -191,7 +197,7 @@ def test_mdm_and_arm_options_share_fields_checks_and_errors():
     shared = {"train_path", "sizes", "n_generate", "n_eval", "eval_path"}
     for name, cls, own in (("zebra", ZebraMDMOptions, {"max_clues", "position_ids", "entity_embedding", "augment",
                                                              "answer_layout", "clue_pooling",
-                                                             "direct_clue_rate"}),
+                                                             "direct_clue_rate", "direct_clue_decay"}),
                            ("zebra-arm", ZebraARMOptions, {"max_len", "order"})):
         help_ = {f: comment for f, _, _, comment in field_help(cls)}
         assert set(help_) == shared | own and all(help_.values())  # inherited fields keep their comments
