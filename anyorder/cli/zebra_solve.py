@@ -67,7 +67,8 @@ def cmd_solve_zebra(args) -> int:
                 rec["exact"] = bool((table == p.answer).all())
             out.write(json.dumps(rec) + "\n")
             if args.show:
-                print(show_order(p, res.order[i].cpu().numpy(), ev.max_clues, ev.max_n, table), file=sys.stderr)
+                print(show_order(p, res.order[i].cpu().numpy(), ev.max_clues, ev.max_n, table, ev.layout),
+                      file=sys.stderr)
     finally:
         if args.output:
             out.close()
@@ -88,9 +89,14 @@ def cmd_solve_zebra(args) -> int:
     return 0 if ok.all() else 1
 
 
-def show_order(p, order: np.ndarray, max_clues: int, max_n: int, table: np.ndarray) -> str:
-    """The answer table with the decode step of each cell ("value@step"), rows = attributes, columns = houses."""
+def show_order(p, order: np.ndarray, max_clues: int, max_n: int, table: np.ndarray, layout: str = "table") -> str:
+    """The answer table with the decode step of each cell ("value@step"), rows = attributes, columns = houses.
+    "house" layout: the slots are (attribute, value), so cell (a, h) shows the step of the slot of its value."""
     steps = order[4 * max_clues:].reshape(-1, max_n)
+    if layout == "house":
+        values = table[1:, :p.n]
+        by_value = steps[:p.m, :]
+        steps = np.where(values >= 0, np.take_along_axis(by_value, np.maximum(values, 0), axis=1), -1)
     lines = ["attr\\house " + " ".join(f"{h:>6}" for h in range(p.n))]
     for a in range(p.m):
         lines.append(f"{a:>11} " + " ".join(f"{table[a + 1, h]:>3}@{steps[a, h]:<2}" for h in range(p.n)))

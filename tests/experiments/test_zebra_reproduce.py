@@ -1,7 +1,16 @@
 """`anyorder reproduce zebra`: Table 3 rows with the paper's numbers and protocol notes (tiny random model)."""
 import csv
+import types
+
+import numpy as np
+import pytest
+import torch
 
 from anyorder.cli import main
+from anyorder.decode.plan import Plan
+from anyorder.evaluation.tasks import decode_problems
+from anyorder.experiments.zebra.reproduce import mdm_evaluation
+from anyorder.tasks.zebra import encode as E
 from anyorder.tasks.zebra.formats import write_jsonl
 from anyorder.tasks.zebra.generate import generate
 from tests.tasks.zebra.fakes import tiny_zebra_arm_checkpoint, tiny_zebra_checkpoint
@@ -36,3 +45,21 @@ def test_reproduce_zebra_with_arm(tmp_path):
     assert "ARM (w/o ordering) [not run]" in rows
     assert main(["reproduce", "zebra", "--checkpoint", str(arm), "--test-split", str(split), "--out",
                  str(out)]) == 2  # an ARM is not an MDM checkpoint
+
+
+@pytest.mark.parametrize("layout", ["table", "house"])
+def test_checkpoint_evaluation_uses_the_checkpoints_answer_layout(layout):
+    """An oracle of the layout the checkpoint was trained with solves every puzzle (a house-layout checkpoint read
+    as the table layout decodes nothing: every cell -1)."""
+    items = [(p, r.fills) for p, r in generate(4, seed=3, sizes=((3, 3), (4, 4)))]
+    loaded = types.SimpleNamespace(task={"options": {"sizes": "3-4x3-4", "max_clues": 24, "answer_layout": layout}})
+    ev = mdm_evaluation(loaded, items)
+    problems = ev.problems()
+    x0, _ = E.encode_mdm(problems.inputs.arrays, layout)
+    truth = torch.from_numpy(x0)
+
+    def oracle(tokens):
+        return torch.nn.functional.one_hot(truth[:len(tokens)], E.MDM_TOKENIZER.vocab_size).float() * 20.0
+
+    answers, _ = decode_problems(oracle, ev, problems, Plan(steps=16), E.MDM_TOKENIZER.mask_id)
+    assert ev.layout == layout and np.array_equal(answers, problems.targets)

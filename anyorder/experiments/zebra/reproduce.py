@@ -69,10 +69,11 @@ def test_items(path: str | None, sizes: str, max_clues: int | None, n: int):
 
 
 def mdm_evaluation(loaded, items) -> MDMEvaluation:
+    """The checkpoint's evaluation of ``items``: its sizes, clue slots and answer layout (task options)."""
     opts = loaded.task.get("options", {})
     sizes, max_clues = opts.get("sizes", "3-6x3-6"), int(opts.get("max_clues", 48))
     max_n, max_m = grid(sizes)
-    return MDMEvaluation(tuple(items), max_clues, max_n, max_m)
+    return MDMEvaluation(tuple(items), max_clues, max_n, max_m, layout=opts.get("answer_layout", "table"))
 
 
 def run_rows(model, evaluation, items, plans: list[tuple[str, Plan, dict]], mask_id: int, batch_size: int,
