@@ -143,21 +143,28 @@ def _zebra_arm(name: str, order: str, model: ModelConfig, options: dict, **field
 _ZEBRA_ARM_CPU = dict(batch_size=32, max_steps=30000, log_every=50, eval_every=5000, ckpt_every=500,
                       keep_checkpoints=2, ema=0.999, optim=OptimConfig(lr=1e-3, warmup_steps=200, min_lr_ratio=0.1,
                                                                       grad_clip=1.0))
+# The recipe that leaves the permutation-only plateau on CPU (docs/zebra.md, 2026-11-30): house answer layout,
+# factored operand embeddings, clue pooling, fan-in init and a direct-clue curriculum (rate 1 -> 0).
+_ZEBRA_MDM_RECIPE = {"answer_layout": "house", "entity_embedding": "factored", "clue_pooling": True,
+                     "direct_clue_rate": 1.0}
 CONFIGS.update({
     # CPU: 3-4 houses x 3-4 attributes (<= 20 clues, 96 tokens), 0.8M parameters (4 x 128) with the slot /
-    # clue / attribute / house tables, batch 32; sized for one CPU core (checkpoints every 100 steps, resumable).
+    # clue / attribute / house tables, batch 32; sized for one CPU core (checkpoints every 500 steps, resumable).
     "zebra-mdm-cpu": TrainConfig(
         name="zebra-mdm-cpu", task="zebra", objective="mdm",
-        model=ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4),
-        task_options={**_ZEBRA_SMALL, "max_clues": 20, "n_eval": 100}, mdm=MDMConfig(sampling="continuous"),
+        model=ModelConfig(vocab_size=1, max_len=1, n_layers=4, d_model=128, n_heads=4, init="fanin"),
+        task_options={**_ZEBRA_SMALL, **_ZEBRA_MDM_RECIPE, "direct_clue_decay": 4000, "max_clues": 20,
+                      "n_eval": 100},
+        mdm=MDMConfig(sampling="continuous"),
         optim=OptimConfig(lr=2e-3, warmup_steps=200, min_lr_ratio=0.1, grad_clip=1.0), batch_size=32,
-        max_steps=30000, log_every=20, eval_every=1000, ckpt_every=100, keep_checkpoints=2, ema=0.999),
+        max_steps=6000, log_every=20, eval_every=1000, ckpt_every=500, keep_checkpoints=2, ema=0.999),
     # The paper's sizes (3-6 x 3-6, <= 48 clues, 228 tokens) and a 19M bidirectional model (6 x 512, 8 heads):
     # lr 1e-3, batch 128 as for Sudoku (paper Sec. 4.7 / App. D.2; the exact Zebra MDM config is not given).
     "zebra-mdm-gpu": TrainConfig(
         name="zebra-mdm-gpu", task="zebra", objective="mdm",
-        model=ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=512, n_heads=8),
-        task_options={**_ZEBRA_FULL, "max_clues": 48, "n_eval": 500}, mdm=MDMConfig(sampling="continuous"),
+        model=ModelConfig(vocab_size=1, max_len=1, n_layers=6, d_model=512, n_heads=8, init="fanin"),
+        task_options={**_ZEBRA_FULL, **_ZEBRA_MDM_RECIPE, "direct_clue_decay": 2000, "max_clues": 48, "n_eval": 500},
+        mdm=MDMConfig(sampling="continuous"),
         optim=OptimConfig(lr=1e-3, warmup_steps=500, min_lr_ratio=0.1, grad_clip=1.0), batch_size=128,
         max_steps=200000, log_every=100, eval_every=10000, ckpt_every=2000, keep_checkpoints=2, ema=0.999,
         mixed_precision="bf16"),
