@@ -13,6 +13,7 @@ import torch
 from anyorder.experiments.sudoku.arm import arm_format
 from anyorder.tasks.sudoku import encode
 from anyorder.tasks.sudoku.dataset import shipped
+from anyorder.tasks.sudoku.task import ARM_ENCODERS
 from anyorder.train.checkpoint import load
 
 
@@ -20,12 +21,9 @@ def probe(model, n: int) -> dict[str, float]:
     data = shipped("test").subset(slice(0, n))
     cells = encode.cell_sequence(data.puzzles, data.order, "solver")
     fmt = arm_format(model)
-    if fmt == "arm162":
-        tokens, loss_mask = encode.encode_arm162(data.puzzles, data.solutions, cells)
-    elif fmt == "arm81":
-        tokens, loss_mask = encode.encode_arm81(data.puzzles, data.solutions, cells)
-    else:
+    if fmt not in encode.ARM_INPUTS:
         raise SystemExit(f"{fmt} checkpoints are not probed (arm81 / arm162 only)")
+    tokens, loss_mask = ARM_ENCODERS[fmt](data.puzzles, data.solutions, cells)
     with torch.no_grad():
         logits = model(torch.from_numpy(tokens)).float()[:, :-1]
     target, mask = torch.from_numpy(tokens[:, 1:]), torch.from_numpy(loss_mask[:, 1:])

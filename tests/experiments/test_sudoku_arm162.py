@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from anyorder.cli import main
+from anyorder.errors import InputError
 from anyorder.experiments.sudoku.arm import arm162_prompt, cell_value_constraint, solve_sudoku_arm, triples_to_grid
 from anyorder.models.transformer import ModelConfig, Transformer
 from anyorder.tasks.registry import build_task
@@ -99,7 +100,7 @@ def test_grid_counts_a_non_pair_in_a_value_slot_as_out_of_range():
     tokens[0, :5] = torch.tensor([BOS, CELL0, 0, CELL0 + 80, CELL0 + 80])  # r1c1=1, then a cell token as value
     g = triples_to_grid(tokens)
     assert g.grid[0, 0] == 1 and g.grid[0, 80] == 0 and g.n_out_of_range.item() == 80
-    with pytest.raises(Exception, match="163"):
+    with pytest.raises(InputError, match="163"):
         encode.arm162_to_arm81(np.zeros((1, 10), np.int64))
 
 

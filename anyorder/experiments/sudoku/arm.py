@@ -73,17 +73,20 @@ def arm_format(model) -> str:
     return {ARM81_LEN: "arm81", ARM162_LEN: "arm162"}.get(length, "arm243")
 
 
+def _bos_prompt(fmt: str, puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    tokens, is_fixed = encode.ARM_INPUTS[fmt](puzzles)
+    return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+
+
 def arm81_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, 81) puzzles -> tokens (B, 82) int64 ([BOS], the givens row-major, [PAD] after), n_prompt (B,) = k + 1."""
-    tokens, is_fixed = encode.arm81_input(puzzles)
-    return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+    return _bos_prompt("arm81", puzzles)
 
 
 def arm162_prompt(puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, 81) puzzles -> tokens (B, 163) int64 ([BOS], the givens' cell and (cell, value) tokens row-major, [PAD]
     after), n_prompt (B,) = 2k + 1."""
-    tokens, is_fixed = encode.arm162_input(puzzles)
-    return torch.from_numpy(tokens), torch.from_numpy(is_fixed.sum(1))
+    return _bos_prompt("arm162", puzzles)
 
 
 def cell_value_constraint(prefix: torch.Tensor, t: int) -> torch.Tensor:
@@ -188,18 +191,17 @@ class SudokuARMResult:
 
 def _decode_chunk(model, puzzles: np.ndarray, beam_width: int, constrain: str) -> tuple[torch.Tensor, torch.Tensor]:
     dev = model_device(model)
-    fmt = arm_format(model)
-    if fmt == "arm81":
-        tokens, n_prompt = arm81_prompt(puzzles)
-        constraint, forbid = (cell_constraint if constrain == "format" else None), (encode.ARM81_PAD,)
-    elif fmt == "arm162":
-        tokens, n_prompt = arm162_prompt(puzzles)
-        constraint, forbid = (cell_value_constraint if constrain == "format" else None), (encode.ARM162_PAD,)
-    else:
-        tokens, n_prompt = arm_prompt(puzzles)
-        constraint, forbid = (triple_constraint if constrain == "format" else None), (PAD,)
-    res = decode_autoregressive(model, tokens.to(dev), n_prompt.to(dev), beam_width, constraint, forbid_ids=forbid)
+    prompt, constraint, pad = _FORMATS[arm_format(model)]
+    tokens, n_prompt = prompt(puzzles)
+    res = decode_autoregressive(model, tokens.to(dev), n_prompt.to(dev), beam_width,
+                                constraint if constrain == "format" else None, forbid_ids=(pad,))
     return res.tokens, res.n_invalid_argmax
+
+
+# per format: prompt builder, "format" constraint, the never-emitted [PAD] id
+_FORMATS = {"arm243": (arm_prompt, triple_constraint, PAD),
+            "arm81": (arm81_prompt, cell_constraint, encode.ARM81_PAD),
+            "arm162": (arm162_prompt, cell_value_constraint, encode.ARM162_PAD)}
 
 
 @dataclass(frozen=True)

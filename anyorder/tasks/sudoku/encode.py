@@ -202,22 +202,22 @@ def arm162_input(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(loss_mask, ARM162_PAD, tokens), ~loss_mask
 
 
-def arm_token_factors(format: str) -> dict[str, tuple]:
+def arm_token_factors(fmt: str) -> dict[str, tuple]:
     """Factored arm81 / arm162 token embeddings (``ModelConfig.position_tables`` / ``token_tables``): the
     (cell, value) token also gets a row of a row, column, box and digit table, an arm162 cell token its row,
     column and box rows, so tokens that share a row, column, box or digit share embedding components and the model
     need not learn Sudoku's geometry from unrelated ids. The four tables are attached to no position (every
     position has the tables' spare id 9, one constant vector each); [BOS] / [PAD] get nothing extra. Same
     sequences, same vocabulary: only the model's embedding changes."""
-    if format not in ("arm81", "arm162"):
-        raise ConfigError(f"factored cell embeddings need format arm81 or arm162, got {format!r}")
+    if fmt not in ("arm81", "arm162"):
+        raise ConfigError(f"factored cell embeddings need format arm81 or arm162, got {fmt!r}")
     cell, value = np.arange(729) // 9, np.arange(729) % 9
     pair_parts = (ROW[cell], COL[cell], BOX[cell], value)
     tables = [tuple(int(v) for v in t) for t in pair_parts]
-    if format == "arm162":
+    if fmt == "arm162":
         cell_parts = (ROW, COL, BOX, np.full(81, -1))
         tables = [t + tuple(int(v) for v in c) for t, c in zip(tables, cell_parts)]
-    length = 82 if format == "arm81" else 163
+    length = 82 if fmt == "arm81" else 163
     return {"position_tables": ((9,) * length,) * 4, "token_tables": tuple(t + (-1, -1) for t in tables)}
 
 
@@ -227,3 +227,6 @@ def arm81_input(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(puzzles, np.int64).reshape(-1, 81)
     tokens, loss_mask = encode_arm81(p, p, cell_sequence(p, None, "fixed"))
     return np.where(loss_mask, ARM81_PAD, tokens), ~loss_mask
+
+
+ARM_INPUTS = {"arm81": arm81_input, "arm162": arm162_input}  # decoding inputs of the [BOS] formats

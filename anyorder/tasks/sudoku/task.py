@@ -221,8 +221,8 @@ class ARMEvaluation(_ShippedEvaluation):
     format: str = "arm243"  # arm81 / arm162: [BOS] + the givens' tokens are the prompt, [PAD] after
 
     def encode(self, puzzles: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.format in ("arm81", "arm162"):
-            tokens, is_fixed = (encode.arm81_input if self.format == "arm81" else encode.arm162_input)(puzzles)
+        if self.format in encode.ARM_INPUTS:
+            tokens, is_fixed = encode.ARM_INPUTS[self.format](puzzles)
             return torch.from_numpy(tokens), torch.from_numpy(is_fixed)
         cells = encode.cell_sequence(puzzles, None, "fixed")
         tokens, loss_mask = encode.encode_arm(puzzles, puzzles, cells)  # blank values are filled by the model
