@@ -1,0 +1,58 @@
+"""Paired comparison of two `anyorder solve` outputs on the same Sudoku puzzles (exact McNemar test).
+
+    python scripts/compare_solves.py anyorder/assets/sudoku/test.npz A.txt B.txt [--names A B]
+
+A.txt / B.txt are the plain `--output` files of `anyorder solve` (one 81-digit grid a line, in the puzzle file's
+order). Prints both accuracies, the 2 x 2 table of per-puzzle outcomes, and the two-sided exact McNemar p-value
+(binomial test on the discordant puzzles): whether the two models differ on these puzzles beyond chance.
+"""
+from __future__ import annotations
+
+import argparse
+from math import comb
+
+import numpy as np
+
+from anyorder.tasks.sudoku.dataset import load
+
+
+def exact_per_puzzle(solutions: np.ndarray, output_path: str) -> np.ndarray:
+    """(n,) bool: the output grid equals the solution."""
+    lines = [ln.strip() for ln in open(output_path) if ln.strip()]
+    if any(len(ln) != 81 or not ln.isdigit() for ln in lines):
+        raise SystemExit(f"{output_path}: expected one 81-digit grid a line")
+    grids = np.array([[int(c) for c in ln] for ln in lines], dtype=np.int8)
+    if grids.shape != solutions.shape:
+        raise SystemExit(f"{output_path}: {grids.shape[0]} grids, the puzzle file has {solutions.shape[0]}")
+    return (grids == solutions).all(axis=1)
+
+
+def mcnemar_exact(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar p-value: P(|X - n/2| >= |only_a - n/2|), X ~ Bin(n, 1/2), n = discordant pairs."""
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    k = min(only_a, only_b)
+    tail = sum(comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("puzzles", help="puzzle file with solutions (.npz)")
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--names", nargs=2, default=("A", "B"))
+    args = parser.parse_args()
+    solutions = load(args.puzzles).solutions
+    a, b = exact_per_puzzle(solutions, args.a), exact_per_puzzle(solutions, args.b)
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    name_a, name_b = args.names
+    print(f"{name_a}: {a.mean():.1%} exact, {name_b}: {b.mean():.1%} exact, n = {a.size}")
+    print(f"both right {int((a & b).sum())}, only {name_a} {only_a}, only {name_b} {only_b}, "
+          f"both wrong {int((~a & ~b).sum())}")
+    print(f"exact McNemar p = {mcnemar_exact(only_a, only_b):.3g}")
+
+
+if __name__ == "__main__":
+    main()
