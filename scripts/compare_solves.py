@@ -9,10 +9,10 @@ order). Prints both accuracies, the 2 x 2 table of per-puzzle outcomes, and the 
 from __future__ import annotations
 
 import argparse
-from math import comb
 
 import numpy as np
 
+from anyorder.evaluation.paired import paired_outcome
 from anyorder.tasks.sudoku.dataset import load
 
 
@@ -27,16 +27,6 @@ def exact_per_puzzle(solutions: np.ndarray, output_path: str) -> np.ndarray:
     return (grids == solutions).all(axis=1)
 
 
-def mcnemar_exact(only_a: int, only_b: int) -> float:
-    """Two-sided exact McNemar p-value: P(|X - n/2| >= |only_a - n/2|), X ~ Bin(n, 1/2), n = discordant pairs."""
-    n = only_a + only_b
-    if n == 0:
-        return 1.0
-    k = min(only_a, only_b)
-    tail = sum(comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("puzzles", help="puzzle file with solutions (.npz)")
@@ -46,12 +36,11 @@ def main() -> None:
     args = parser.parse_args()
     solutions = load(args.puzzles).solutions
     a, b = exact_per_puzzle(solutions, args.a), exact_per_puzzle(solutions, args.b)
-    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    out = paired_outcome(a, b)
     name_a, name_b = args.names
     print(f"{name_a}: {a.mean():.1%} exact, {name_b}: {b.mean():.1%} exact, n = {a.size}")
-    print(f"both right {int((a & b).sum())}, only {name_a} {only_a}, only {name_b} {only_b}, "
-          f"both wrong {int((~a & ~b).sum())}")
-    print(f"exact McNemar p = {mcnemar_exact(only_a, only_b):.3g}")
+    print(f"both right {out.both}, only {name_a} {out.only_a}, only {name_b} {out.only_b}, both wrong {out.neither}")
+    print(f"exact McNemar p = {out.p_value:.3g}")
 
 
 if __name__ == "__main__":
