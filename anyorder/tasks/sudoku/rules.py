@@ -25,6 +25,7 @@ from anyorder.tasks.sudoku.board import GROUPS, SEES
 
 _PEERS = torch.from_numpy((SEES & ~np.eye(81, dtype=bool)).astype(np.float32))  # (81, 81), a cell is no own peer
 _GROUPS = torch.from_numpy(GROUPS)  # (27, 9)
+_MEMBER = torch.zeros(27, 81).scatter_(1, _GROUPS, 1.0)  # (27, 81) group g holds cell c
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,12 @@ class SudokuRules:
         placed = self._onehot(tokens)[:, groups].sum(dim=2) > 0  # (B, 27, 9)
         single = (places == 1) & ~placed
         missing = ((places == 0) & ~placed).any(dim=2)  # (B, 27)
-        member = torch.zeros(27, 81, dtype=torch.bool, device=tokens.device)
-        member[torch.arange(27, device=tokens.device)[:, None], groups] = True
         # cell c is pinned to digit k if c is the one allowed place of k in one of its groups
-        pinned = torch.einsum("gc,bgk->bck", member.float(), single.float()) > 0  # (B, 81, 9) candidate-or-not
+        member = _MEMBER.to(tokens.device)
+        pinned = torch.einsum("gc,bgk->bck", member, single.float()) > 0  # (B, 81, 9) candidate-or-not
         pinned &= cand
         narrowed = torch.where(pinned.any(dim=2, keepdim=True), pinned, board)
-        dead = torch.einsum("gc,bg->bc", member.float(), missing.float()) > 0  # (B, 81)
+        dead = torch.einsum("gc,bg->bc", member, missing.float()) > 0  # (B, 81)
         narrowed &= ~(dead & blank)[..., None]
         cells = out[:, self.offset:self.offset + 81].clone()
         cells[..., digits] = torch.where(blank[..., None], narrowed, board)
