@@ -185,7 +185,7 @@ CONFIGS.update({
 # ------------------------------------------------------------------------------------------------ L&O
 # L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Two model sizes:
 # - cpu: a small bidirectional transformer (2 layers, width 64, fan-in init), no padding (L = N + P); the Table 1
-#   experiment scales (N, P) to L = 60 on CPU (same proportions, table1.scale_pairs);
+#   experiment scales (N, P) to L = 120 on CPU (same proportions, table1.scale_pairs);
 # - paper: SMDM 19M with RoPE (8 layers, d 384, 6 heads, SwiGLU 1536, RMSNorm, no bias), sequences padded
 #   with the value 2 to 512 (paper App. C.2.1), AdamW (0.9, 0.95), weight decay 0.1, cosine lr 4e-4 -> 4e-5.
 # ``lo_train_config`` builds one distribution's config (used by the L&O experiments); presets lo-nae-cpu, lo-nae-19m.

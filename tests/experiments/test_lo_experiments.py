@@ -90,6 +90,8 @@ def test_table1_and_imbalance_end_to_end(tmp_path):
 
 def test_scale_pairs_keeps_proportions():
     assert lo_table1.scale_pairs(tuple(lo_table1.PAPER_TABLE1), 60) == ((5, 55), (6, 54), (8, 52), (10, 50), (20, 40))
+    cpu = lo_table1.scale_pairs(tuple(lo_table1.PAPER_TABLE1), lo_table1.CPU_DEFAULTS["length"])  # the CPU preset
+    assert cpu == ((10, 110), (12, 108), (16, 104), (20, 100), (40, 80))
     assert lo_table1.scale_pairs(((25, 275),), None) == ((25, 275),)
 
 

@@ -1,7 +1,7 @@
 """Table 1: L&O-NAE-SAT, accuracy on observation tokens of unconditional samples, vanilla vs adaptive.
 
 Protocol (docs/theory.md): for each (N, P) (optionally scaled to a shorter length L with the same N : P
-proportions, ``length``; the CPU preset uses L = 60) train an MDM (library trainer, task "lo", fresh samples), generate
+proportions, ``length``; the CPU preset uses L = 120) train an MDM (library trainer, task "lo", fresh samples), generate
 ``n_samples`` sequences from all-[MASK] (pad positions fixed), one token per step by default (L steps), values
 sampled from the model; vanilla = uniformly random order, adaptive = top_prob_margin (for binary tokens
 margin 2p-1 ranks positions exactly as top_prob). Score = fraction of generated observation tokens equal to
@@ -245,8 +245,9 @@ def reproduce(cfg: Table1Config, out: str | Path) -> list[dict]:
     return rows
 
 
-# `--config cpu`: 8,000 x 64 = 512k samples, the paper's 2,000 x 256 (reports/lo-table1, docs/LOG.md 2026-11-30)
-CPU_DEFAULTS = {"length": 60, "steps_train": 8000, "batch_size": 64}
+# `--config cpu`: 8,000 x 64 = 512k samples per row, the paper's 2,000 x 256, at L = 120 (at L = 60 the rows with
+# 5-6 latents learn exact latent inference and vanilla catches up: reports/lo-table1, docs/LOG.md 2026-11-30)
+CPU_DEFAULTS = {"length": 120, "steps_train": 8000, "batch_size": 64}
 PAPER_DEFAULTS = {"length": None, "steps_train": 2000, "batch_size": 256}  # `--config paper` (Sec. 4.4, GPU)
 
 
@@ -315,7 +316,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None,
                         help=f"training batch (cpu: {CPU_DEFAULTS['batch_size']}, paper: {PAPER_DEFAULTS['batch_size']})")
     parser.add_argument("--length", type=int, default=None,
-                        help="scale each (N, P) to this length, same proportions (cpu: 60; paper: unscaled; 0: unscaled)")
+                        help="scale each (N, P) to this length, same proportions (cpu: 120; paper: unscaled; 0: unscaled)")
     parser.add_argument("--kind", default="nae_sat", help="L&O kind: nae_sat | sparse_parity | sparse_predicate")
     parser.add_argument("--eta", type=float, default=0.0, help="observation noise (sparse parity)")
     parser.add_argument("--n-samples", type=int, default=300, help="samples per inference method (default: %(default)s)")
