@@ -122,6 +122,13 @@ def test_table1_curve_scores_every_checkpoint(tmp_path):
     minutes = [float(r["train_min"]) for r in curve]
     assert minutes == sorted(minutes)
     assert (tmp_path / "t1" / "curve.png").stat().st_size > 0
+    # --curve-every 4 scores only the checkpoints at multiples of 4 (the finished run is not retrained)
+    every = parser.parse_args(["--out", str(tmp_path / "t2"), "--pairs", "4:12", "--length", "0", "--steps-train", "6",
+                               "--ckpt-every", "2", "--n-samples", "4", "--runs-dir", str(tmp_path / "runs"),
+                               "--device", "cpu", "--curve", "--curve-every", "4"])
+    assert lo_table1.run(every) == 0
+    with open(tmp_path / "t2" / "curve.csv", newline="") as f:
+        assert [int(r["train_steps"]) for r in csv.DictReader(f)] == [4]
     # --replot redraws both figures from the CSV tables alone (the runs may be gone)
     for name in ("figure.png", "curve.png"):
         (tmp_path / "t1" / name).unlink()

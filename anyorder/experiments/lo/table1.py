@@ -50,6 +50,7 @@ class Table1Config:
     ckpt_every: int = 250                                 # checkpoint period (resumable)
     smoke: bool = False                                   # title the report as a smoke run
     curve: bool = False                                   # keep every checkpoint and score each (learning curve)
+    curve_every: int = 0                                  # score the checkpoints at multiples of this (0: all)
 
 
 def scale_pairs(pairs, length: int | None) -> tuple[tuple[int, int], ...]:
@@ -185,6 +186,8 @@ def curve_rows(run_dir: Path, cfg: Table1Config) -> list[dict]:
     """Vanilla and adaptive accuracy (and the probes) at every kept checkpoint of one run: the learning curve."""
     rows = []
     for ckpt in step_dirs(run_dir / "checkpoints"):
+        if cfg.curve_every and int(ckpt.name.split("_")[1]) % cfg.curve_every:
+            continue
         row = evaluate_run(ckpt, cfg)
         row["gap_pts"] = round(row["adaptive_%"] - row["vanilla_%"], 2)
         rows.append({k: row[k] for k in CURVE_KEYS})
@@ -328,6 +331,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true", help="title the report as a smoke run")
     parser.add_argument("--curve", action="store_true",
                         help="keep every checkpoint and score each: curve.md/csv/png (learning curve)")
+    parser.add_argument("--curve-every", type=int, default=0,
+                        help="score only the checkpoints at multiples of this many steps (default: all)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--replot", action="store_true",
@@ -341,7 +346,7 @@ def config_from_args(args: argparse.Namespace) -> Table1Config:
                        batch_size=args.batch_size or defaults["batch_size"], n_samples=args.n_samples,
                        decode_steps=args.decode_steps, runs_dir=args.runs_dir, device=args.device, seed=args.seed,
                        length=length, kind=args.kind, eta=args.eta, ckpt_every=args.ckpt_every, smoke=args.smoke,
-                       curve=args.curve)
+                       curve=args.curve, curve_every=args.curve_every)
     if args.pairs:
         cfg = replace(cfg, pairs=tuple(tuple(int(v) for v in pair.split(":")) for pair in args.pairs.split(",")))
     return cfg
