@@ -86,6 +86,8 @@ def test_table1_and_imbalance_end_to_end(tmp_path):
     assert lo_imbalance.run(args) == 0
     text = (tmp_path / "im" / "table.md").read_text()
     assert "l = 11: ratio" in text and (tmp_path / "im" / "rows.csv").exists()
+    assert "after 2 steps" in text and "trained for 4 steps" in text  # one run: its step-2 checkpoint vs step 4
+    assert "(N, P) = (12, 108)" in text  # the CPU preset's pair
 
 
 def test_scale_pairs_keeps_proportions():
