@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 
 from anyorder.evaluation.paired import paired_outcome
+from anyorder.tasks.sudoku.board import from_strings
 from anyorder.tasks.sudoku.dataset import load
 
 
@@ -21,7 +22,7 @@ def exact_per_puzzle(solutions: np.ndarray, output_path: str) -> np.ndarray:
     lines = [ln.strip() for ln in open(output_path) if ln.strip()]
     if any(len(ln) != 81 or not ln.isdigit() for ln in lines):
         raise SystemExit(f"{output_path}: expected one 81-digit grid a line")
-    grids = np.array([[int(c) for c in ln] for ln in lines], dtype=np.int8)
+    grids = from_strings(lines)
     if grids.shape != solutions.shape:
         raise SystemExit(f"{output_path}: {grids.shape[0]} grids, the puzzle file has {solutions.shape[0]}")
     return (grids == solutions).all(axis=1)

@@ -63,6 +63,11 @@ def step_dir_name(step: int) -> str:
     return f"step_{step:08d}"
 
 
+def step_of(step_dir: Path) -> int:
+    """The step of a ``step_*`` checkpoint directory (inverse of ``step_dir_name``)."""
+    return int(step_dir.name.split("_")[1])
+
+
 def step_dirs(root: Path) -> list[Path]:
     """The ``step_*`` checkpoint directories under ``root``, oldest first (names are zero-padded steps)."""
     return sorted(p for p in root.glob("step_*") if p.is_dir()) if root.is_dir() else []

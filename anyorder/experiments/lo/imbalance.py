@@ -31,14 +31,20 @@ from anyorder.theory.lo_oracle import ExactOracle
 from anyorder.train.checkpoint import load, step_dir_name
 from anyorder.train.trainer import fit
 
+# `--config cpu`: the (30, 270) row of Table 1 at L = 120, which admits l = 11 and learns latent inference on CPU
+# (latent / observation error 1.15-1.70 against its step-8,000 proxy: reports/lo-imbalance); `--config paper`: the
+# paper's (20, 280), 2e3 iterations against the same run at 2e3 + 5e4.
+CPU_DEFAULTS = {"n": 12, "p": 108, "steps_short": 2000, "steps_long": 8000}
+PAPER_DEFAULTS = {"n": 20, "p": 280, "steps_short": 2000, "steps_long": 52000}
+
 
 @dataclass(frozen=True)
 class ImbalanceConfig:
     config: str = "cpu"                    # model preset (configs.LO_MODEL_CONFIGS)
-    n: int = 12                            # latents N (paper: 20; CPU_DEFAULTS)
-    p: int = 108                           # observations P (paper: 280)
-    steps_short: int = 2000                # the "briefly trained" model (paper: 2e3)
-    steps_long: int = 8000                 # the proxy: the same run later (paper: 2e3 + 5e4)
+    n: int = CPU_DEFAULTS["n"]                            # latents N
+    p: int = CPU_DEFAULTS["p"]                            # observations P
+    steps_short: int = CPU_DEFAULTS["steps_short"]        # the "briefly trained" model (paper: 2e3)
+    steps_long: int = CPU_DEFAULTS["steps_long"]          # the proxy: the same run later (paper: 2e3 + 5e4)
     batch_size: int | None = None          # training batch (None: preset default)
     ls: tuple[int, ...] = (1, 3, 5, 7, 9, 11, 13, 15, 17, 19)  # latents hidden per mask
     highlight: int = 11                    # the l shown in the paper's figure
@@ -96,13 +102,6 @@ def measure(model, proxy, dist: LODistribution, l: int, cfg: ImbalanceConfig, de
     lat, obs = sums["latent"][0] / sums["latent"][1], sums["observation"][0] / sums["observation"][1]
     return {"l": l, "masked_obs": int(round(l * dist.n_obs / dist.n_latents)), "latent_err": lat,
             "observation_err": obs, "ratio": lat / obs if obs > 0 else float("inf")}
-
-
-# `--config cpu`: the (30, 270) row of Table 1 at L = 120, which admits l = 11 and learns latent inference on CPU
-# (latent / observation error 1.15-1.70 against its step-8,000 proxy: reports/lo-imbalance); `--config paper`: the
-# paper's (20, 280), 2e3 iterations against the same run at 2e3 + 5e4.
-CPU_DEFAULTS = {"n": 12, "p": 108, "steps_short": 2000, "steps_long": 8000}
-PAPER_DEFAULTS = {"n": 20, "p": 280, "steps_short": 2000, "steps_long": 52000}
 
 
 def _train_short(cfg: ImbalanceConfig) -> Path:

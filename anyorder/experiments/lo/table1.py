@@ -24,7 +24,7 @@ from anyorder.experiments.report import figure, read_table, write_table
 from anyorder.io import atomic_write
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import local_oracle_accuracy
-from anyorder.train.checkpoint import load, step_dirs
+from anyorder.train.checkpoint import load, step_dirs, step_of
 from anyorder.train.trainer import fit
 
 PAPER_TABLE1 = {(25, 275): (78.06, 93.76), (30, 270): (75.70, 93.54), (40, 260): (74.60, 92.21),
@@ -101,7 +101,7 @@ def train_one(n: int, p: int, cfg: Table1Config) -> Path:
     if cfg.curve and cfg.ckpt_every:  # keep every checkpoint of the run for the learning curve
         tc = replace(tc, keep_checkpoints=max(tc.keep_checkpoints, cfg.steps_train // cfg.ckpt_every + 1))
     ckpts = tc.run_dir / "checkpoints"
-    done = [int(d.name.split("_")[1]) for d in step_dirs(ckpts)]
+    done = [step_of(d) for d in step_dirs(ckpts)]
     if done and max(done) >= cfg.steps_train:  # complete (possibly trained longer): evaluate as it is
         return tc.run_dir
     return fit(tc, resume=ckpts.exists() and any(ckpts.iterdir()), progress=False)
@@ -186,7 +186,7 @@ def curve_rows(run_dir: Path, cfg: Table1Config) -> list[dict]:
     """Vanilla and adaptive accuracy (and the probes) at every kept checkpoint of one run: the learning curve."""
     rows = []
     for ckpt in step_dirs(run_dir / "checkpoints"):
-        if cfg.curve_every and int(ckpt.name.split("_")[1]) % cfg.curve_every:
+        if cfg.curve_every and step_of(ckpt) % cfg.curve_every:
             continue
         row = evaluate_run(ckpt, cfg)
         row["gap_pts"] = round(row["adaptive_%"] - row["vanilla_%"], 2)
