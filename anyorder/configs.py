@@ -212,8 +212,10 @@ def lo_task_options(n: int, p: int, config: str, dist_seed: int = 0, kind: str =
 def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, batch_size: int | None = None,
                     lr: float | None = None, seed: int = 0, dist_seed: int = 0, out_dir: str = "runs",
                     name: str | None = None, mixed_precision: str = "no", ckpt_every: int = 0,
-                    kind: str = "nae_sat", eta: float = 0.0) -> TrainConfig:
-    """A TrainConfig for one L&O distribution (default NAE-SAT; fresh samples every batch)."""
+                    kind: str = "nae_sat", eta: float = 0.0, time_weight: str = "elbo",
+                    schedule: str = "linear") -> TrainConfig:
+    """A TrainConfig for one L&O distribution (default NAE-SAT; fresh samples every batch). ``time_weight`` /
+    ``schedule`` are MDMConfig's (default: the ELBO); other choices are named in the run name."""
     model = lo_model(config)
     if config == "paper":
         optim = OptimConfig(lr=lr or 4e-4, weight_decay=0.1, betas=(0.9, 0.95), warmup_steps=min(100, max_steps // 10),
@@ -224,9 +226,10 @@ def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, b
                             min_lr_ratio=0.1)
         batch = batch_size or 64
     tag = "nae" if kind == "nae_sat" else kind.replace("_", "-") + (f"-eta{eta:g}" if eta else "")
-    return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}", task="lo",
+    loss = (f"-tw{time_weight}" if time_weight != "elbo" else "") + (f"-{schedule}" if schedule != "linear" else "")
+    return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}{loss}", task="lo",
                        task_options=lo_task_options(n, p, config, dist_seed, kind, eta), objective="mdm", model=model,
-                       mdm=MDMConfig(), optim=optim, batch_size=batch, max_steps=max_steps, seed=seed,
+                       mdm=MDMConfig(schedule=schedule, time_weight=time_weight), optim=optim, batch_size=batch, max_steps=max_steps, seed=seed,
                        log_every=max(1, min(50, max_steps // 5)), eval_every=0, ckpt_every=ckpt_every, keep_checkpoints=2,
                        out_dir=out_dir, mixed_precision=mixed_precision)
 

@@ -62,6 +62,19 @@ def test_presets_are_lo_tasks():
     assert lo_train_config(25, 275, "paper").model.positions == "rope"
 
 
+def test_loss_choice_reaches_the_run_and_names_it():
+    elbo, plain = lo_train_config(16, 104), lo_train_config(16, 104, time_weight="none", schedule="cosine")
+    assert (elbo.mdm.time_weight, elbo.mdm.schedule, elbo.name) == ("elbo", "linear", "lo-nae-cpu-N16-P104")
+    assert (plain.mdm.time_weight, plain.mdm.schedule) == ("none", "cosine")
+    assert plain.name == "lo-nae-cpu-N16-P104-twnone-cosine"  # a different loss never resumes the ELBO run
+    parser = argparse.ArgumentParser()
+    lo_table1.add_arguments(parser)
+    cfg = lo_table1.config_from_args(parser.parse_args(["--time-weight", "none"]))
+    assert (cfg.time_weight, cfg.schedule) == ("none", "linear")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--time-weight", "1/t"])
+
+
 @pytest.mark.slow
 def test_table1_and_imbalance_end_to_end(tmp_path):
     parser = argparse.ArgumentParser()

@@ -22,6 +22,7 @@ from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
 from anyorder.decode import Plan, decode
 from anyorder.experiments.report import figure, read_table, write_table
 from anyorder.io import atomic_write
+from anyorder.objectives.schedule import SCHEDULES
 from anyorder.tasks.lo import LODistribution, distribution_from_task, make_evaluator
 from anyorder.theory.lo_oracle import local_oracle_accuracy
 from anyorder.train.checkpoint import load, step_dirs, step_of
@@ -51,6 +52,8 @@ class Table1Config:
     smoke: bool = False                                   # title the report as a smoke run
     curve: bool = False                                   # keep every checkpoint and score each (learning curve)
     curve_every: int = 0                                  # score the checkpoints at multiples of this (0: all)
+    time_weight: str = "elbo"                             # MDM loss weight (MDMConfig.time_weight): elbo | none
+    schedule: str = "linear"                              # masking schedule (MDMConfig.schedule)
 
 
 def scale_pairs(pairs, length: int | None) -> tuple[tuple[int, int], ...]:
@@ -96,7 +99,8 @@ def train_one(n: int, p: int, cfg: Table1Config) -> Path:
     """Train (or resume, or skip if complete) the model of one distribution; returns its run directory."""
     tc = lo_train_config(n, p, cfg.config, max_steps=cfg.steps_train, batch_size=cfg.batch_size, seed=cfg.seed,
                          out_dir=cfg.runs_dir, mixed_precision="bf16" if resolve_device(cfg.device) == "cuda"
-                         and cfg.config == "paper" else "no", ckpt_every=cfg.ckpt_every, kind=cfg.kind, eta=cfg.eta)
+                         and cfg.config == "paper" else "no", ckpt_every=cfg.ckpt_every, kind=cfg.kind, eta=cfg.eta,
+                         time_weight=cfg.time_weight, schedule=cfg.schedule)
     tc = replace(tc, eval_every=cfg.ckpt_every)
     if cfg.curve and cfg.ckpt_every:  # keep every checkpoint of the run for the learning curve
         tc = replace(tc, keep_checkpoints=max(tc.keep_checkpoints, cfg.steps_train // cfg.ckpt_every + 1))
@@ -269,8 +273,10 @@ def _write(rows: list[dict], cfg: Table1Config, out: Path) -> None:
     chance = ("A model exact on the easy subproblems only (theory.lo_oracle.LocalOracle, which never infers latents) "
               + ", ".join(f"{o} {100 * v:.1f}%" if v is not None else f"{o} n/a (score ties)" for o, v in local.items())
               + " (closed form).")
-    notes = [f"Ours: {scaled}model preset `{cfg.config}` ({size}), {cfg.steps_train} training steps x batch {batch} "
-             f"per distribution (fresh samples; train_samples column), trained on a shared 2-core CPU "
+    loss = ("the MDM NELBO (1/t weight)" if cfg.time_weight == "elbo" else "the mean cross-entropy over masked "
+            "tokens (time weight none)") + (f", {cfg.schedule} masking schedule" if cfg.schedule != "linear" else "")
+    notes = [f"Ours: {scaled}model preset `{cfg.config}` ({size}), loss {loss}, {cfg.steps_train} training steps x "
+             f"batch {batch} per distribution (fresh samples; train_samples column), trained on a shared 2-core CPU "
              f"(train_min = wall-clock minutes). Paper: 19M RoPE MDM, 2,000 iterations (batch not given), L = 300.",
              f"{cfg.n_samples} unconditional samples per method, "
              f"{'one token per step' if cfg.decode_steps is None else f'{cfg.decode_steps} steps'}, "
@@ -322,6 +328,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scale each (N, P) to this length, same proportions (cpu: 120; paper: unscaled; 0: unscaled)")
     parser.add_argument("--kind", default="nae_sat", help="L&O kind: nae_sat | sparse_parity | sparse_predicate")
     parser.add_argument("--eta", type=float, default=0.0, help="observation noise (sparse parity)")
+    parser.add_argument("--time-weight", default="elbo", choices=("elbo", "none"),
+                        help="MDM loss weight: elbo (1/t, the paper's NELBO) | none (mean CE over masked tokens; "
+                             "learns the L&O observation function faster, docs/LOG.md 2026-11-30 ninth session)")
+    parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES), help="masking schedule (alpha_t)")
     parser.add_argument("--n-samples", type=int, default=300, help="samples per inference method (default: %(default)s)")
     parser.add_argument("--decode-steps", type=int, default=None, help="reverse steps (default: L, one per step)")
     parser.add_argument("--pairs", default=None, help="comma list of N:P (default: the paper's five)")
@@ -346,7 +356,8 @@ def config_from_args(args: argparse.Namespace) -> Table1Config:
                        batch_size=args.batch_size or defaults["batch_size"], n_samples=args.n_samples,
                        decode_steps=args.decode_steps, runs_dir=args.runs_dir, device=args.device, seed=args.seed,
                        length=length, kind=args.kind, eta=args.eta, ckpt_every=args.ckpt_every, smoke=args.smoke,
-                       curve=args.curve, curve_every=args.curve_every)
+                       curve=args.curve, curve_every=args.curve_every, time_weight=args.time_weight,
+                       schedule=args.schedule)
     if args.pairs:
         cfg = replace(cfg, pairs=tuple(tuple(int(v) for v in pair.split(":")) for pair in args.pairs.split(",")))
     return cfg
