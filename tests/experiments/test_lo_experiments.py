@@ -73,6 +73,8 @@ def test_loss_choice_reaches_the_run_and_names_it():
     assert (cfg.time_weight, cfg.schedule) == ("none", "linear")
     with pytest.raises(SystemExit):
         parser.parse_args(["--time-weight", "1/t"])
+    assert lo_imbalance.ImbalanceConfig().run_name == "lo-imbalance-cpu-N12-P108"
+    assert lo_imbalance.ImbalanceConfig(time_weight="none").run_name == "lo-imbalance-cpu-N12-P108-twnone"
 
 
 @pytest.mark.slow

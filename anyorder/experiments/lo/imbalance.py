@@ -57,6 +57,12 @@ class ImbalanceConfig:
     model: str | None = None               # run dir / checkpoint to measure (None: train steps_short)
     reference: str = "proxy"               # "proxy" (the run continued to steps_long) | "exact" (ExactOracle)
     proxy: str | None = None               # with ``model``: a run dir / checkpoint to use as the proxy
+    time_weight: str = "elbo"              # MDM loss weight (MDMConfig.time_weight): elbo | none
+
+    @property
+    def run_name(self) -> str:
+        return f"lo-imbalance-{self.config}-N{self.n}-P{self.p}" + ("" if self.time_weight == "elbo" else
+                                                                  f"-tw{self.time_weight}")
 
 
 def random_masks(dist: LODistribution, n_masks: int, l: int, rng: np.random.Generator) -> np.ndarray:
@@ -106,7 +112,7 @@ def measure(model, proxy, dist: LODistribution, l: int, cfg: ImbalanceConfig, de
 
 def _train_short(cfg: ImbalanceConfig) -> Path:
     tc = lo_train_config(cfg.n, cfg.p, cfg.config, max_steps=cfg.steps_short, batch_size=cfg.batch_size,
-                         seed=cfg.seed, out_dir=cfg.runs_dir, name=f"lo-imbalance-{cfg.config}-N{cfg.n}-P{cfg.p}")
+                         seed=cfg.seed, out_dir=cfg.runs_dir, name=cfg.run_name, time_weight=cfg.time_weight)
     return fit(tc, progress=False)
 
 
@@ -120,7 +126,7 @@ def train_pair(cfg: ImbalanceConfig) -> tuple[Path, Path]:
     while every > 500 and every % 2 == 0:  # ... and one at least every ~500 steps (resumable)
         every //= 2
     tc = lo_train_config(cfg.n, cfg.p, cfg.config, max_steps=cfg.steps_long, batch_size=cfg.batch_size,
-                         seed=cfg.seed, out_dir=cfg.runs_dir, name=f"lo-imbalance-{cfg.config}-N{cfg.n}-P{cfg.p}",
+                         seed=cfg.seed, out_dir=cfg.runs_dir, name=cfg.run_name, time_weight=cfg.time_weight,
                          mixed_precision="bf16" if device == "cuda" and cfg.config == "paper" else "no",
                          ckpt_every=every)
     tc = replace(tc, keep_checkpoints=cfg.steps_long // every + 1)
@@ -169,7 +175,9 @@ def reproduce(cfg: ImbalanceConfig, out: str | Path) -> list[dict]:
     cfg_model = model.config.get("model", {})
     notes = [f"(N, P) = ({dist.n_latents}, {dist.n_obs}) (paper: (20, 280)); model = {cfg_model.get('n_layers')} x "
              f"{cfg_model.get('d_model')} transformer ({cfg_model.get('positions')} positions) after {model.step} "
-             f"steps x batch {model.config.get('train', {}).get('batch_size')} ({model.path}); reference = {reference}; "
+             f"steps x batch {model.config.get('train', {}).get('batch_size')}, loss time weight "
+             f"{model.config.get('train', {}).get('mdm', {}).get('time_weight', '?')} ({model.path}); "
+             f"reference = {reference}; "
              f"{cfg.n_masks} masks per l, fresh x0 per mask. Paper: 19M MDM after 2e3 iterations vs the same "
              "continued for 5e4 more.",
              "Error at a masked position i: (log p_model(x0_i | x0[M]) - log p_proxy(x0_i | x0[M]))^2, averaged "
@@ -202,6 +210,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=None, help=f"latents N (cpu: {CPU_DEFAULTS['n']}, paper: {PAPER_DEFAULTS['n']})")
     parser.add_argument("--p", type=int, default=None,
                         help=f"observations P (cpu: {CPU_DEFAULTS['p']}, paper: {PAPER_DEFAULTS['p']})")
+    parser.add_argument("--time-weight", default="elbo", choices=("elbo", "none"),
+                        help="MDM loss weight of the trained runs: elbo (1/t, the paper's NELBO) | none (mean CE)")
     parser.add_argument("--smoke", action="store_true", help="title the report as a smoke run")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
@@ -214,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = ImbalanceConfig(config=args.config, **sizes, batch_size=args.batch_size, n_masks=args.n_masks,
                           ls=tuple(int(v) for v in args.ls.split(",")), runs_dir=args.runs_dir,
                           device=args.device, seed=args.seed, model=args.model, reference=args.reference, proxy=args.proxy,
-                          smoke=args.smoke)
+                          smoke=args.smoke, time_weight=args.time_weight)
     for row in reproduce(cfg, args.out):
         print(row)
     print(f"wrote {args.out}/table.md, rows.csv, figure.png")
