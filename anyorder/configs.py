@@ -229,7 +229,8 @@ def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, b
     loss = (f"-tw{time_weight}" if time_weight != "elbo" else "") + (f"-{schedule}" if schedule != "linear" else "")
     return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}{loss}", task="lo",
                        task_options=lo_task_options(n, p, config, dist_seed, kind, eta), objective="mdm", model=model,
-                       mdm=MDMConfig(schedule=schedule, time_weight=time_weight), optim=optim, batch_size=batch, max_steps=max_steps, seed=seed,
+                       mdm=MDMConfig(schedule=schedule, time_weight=time_weight), optim=optim, batch_size=batch,
+                       max_steps=max_steps, seed=seed,
                        log_every=max(1, min(50, max_steps // 5)), eval_every=0, ckpt_every=ckpt_every, keep_checkpoints=2,
                        out_dir=out_dir, mixed_precision=mixed_precision)
 
