@@ -209,6 +209,14 @@ def lo_task_options(n: int, p: int, config: str, dist_seed: int = 0, kind: str =
             "pad_to": 512 if config == "paper" else None}
 
 
+LO_TIME_WEIGHTS = ("elbo", "none")  # MDMConfig.time_weight choices offered by the L&O experiments
+
+
+def lo_loss_tag(time_weight: str = "elbo", schedule: str = "linear") -> str:
+    """Run-name suffix of a non-default L&O loss ("" for the NELBO with the linear schedule)."""
+    return (f"-tw{time_weight}" if time_weight != "elbo" else "") + (f"-{schedule}" if schedule != "linear" else "")
+
+
 def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, batch_size: int | None = None,
                     lr: float | None = None, seed: int = 0, dist_seed: int = 0, out_dir: str = "runs",
                     name: str | None = None, mixed_precision: str = "no", ckpt_every: int = 0,
@@ -226,8 +234,7 @@ def lo_train_config(n: int, p: int, config: str = "cpu", max_steps: int = 300, b
                             min_lr_ratio=0.1)
         batch = batch_size or 64
     tag = "nae" if kind == "nae_sat" else kind.replace("_", "-") + (f"-eta{eta:g}" if eta else "")
-    loss = (f"-tw{time_weight}" if time_weight != "elbo" else "") + (f"-{schedule}" if schedule != "linear" else "")
-    return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}{loss}", task="lo",
+    return TrainConfig(name=name or f"lo-{tag}-{config}-N{n}-P{p}{lo_loss_tag(time_weight, schedule)}", task="lo",
                        task_options=lo_task_options(n, p, config, dist_seed, kind, eta), objective="mdm", model=model,
                        mdm=MDMConfig(schedule=schedule, time_weight=time_weight), optim=optim, batch_size=batch,
                        max_steps=max_steps, seed=seed,

@@ -17,7 +17,7 @@ from anyorder.tasks.lo import LODistribution
 def attention_maps(model: torch.nn.Module, tokens: torch.Tensor) -> list[torch.Tensor]:
     """(B, L) tokens -> one (B, H, L, L) tensor of attention probabilities per layer (anyorder Transformer,
     learned or no positions; softmax(q k^T / sqrt(head_dim)) without a causal mask)."""
-    if getattr(model.cfg, "positions", None) == "rope" or model.cfg.causal:
+    if model.cfg.positions == "rope" or model.cfg.causal:
         raise ConfigError("attention_maps supports bidirectional models without RoPE")
     inputs: list[torch.Tensor] = []
     hooks = [b.attn.register_forward_pre_hook(lambda _m, a: inputs.append(a[0])) for b in model.blocks]
@@ -26,10 +26,8 @@ def attention_maps(model: torch.nn.Module, tokens: torch.Tensor) -> list[torch.T
             model(tokens)
             maps = []
             for block, x in zip(model.blocks, inputs):
-                b, length, d = x.shape
-                heads = block.attn.n_heads
-                q, k, _ = block.attn.qkv(x).view(b, length, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
-                maps.append(torch.softmax(q @ k.transpose(-1, -2) / (d // heads) ** 0.5, dim=-1))
+                q, k, _ = block.attn.heads(x)
+                maps.append(torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1))
     finally:
         for h in hooks:
             h.remove()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
+from anyorder.configs import LO_MODEL_CONFIGS, LO_TIME_WEIGHTS, lo_loss_tag, lo_train_config
 from anyorder.decode.logprobs import model_log_probs
 from anyorder.errors import ConfigError
 from anyorder.experiments.lo.table1 import resolve_device
@@ -61,8 +61,7 @@ class ImbalanceConfig:
 
     @property
     def run_name(self) -> str:
-        return f"lo-imbalance-{self.config}-N{self.n}-P{self.p}" + ("" if self.time_weight == "elbo" else
-                                                                  f"-tw{self.time_weight}")
+        return f"lo-imbalance-{self.config}-N{self.n}-P{self.p}{lo_loss_tag(self.time_weight)}"
 
 
 def random_masks(dist: LODistribution, n_masks: int, l: int, rng: np.random.Generator) -> np.ndarray:
@@ -210,7 +209,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=None, help=f"latents N (cpu: {CPU_DEFAULTS['n']}, paper: {PAPER_DEFAULTS['n']})")
     parser.add_argument("--p", type=int, default=None,
                         help=f"observations P (cpu: {CPU_DEFAULTS['p']}, paper: {PAPER_DEFAULTS['p']})")
-    parser.add_argument("--time-weight", default="elbo", choices=("elbo", "none"),
+    parser.add_argument("--time-weight", default="elbo", choices=LO_TIME_WEIGHTS,
                         help="MDM loss weight of the trained runs: elbo (1/t, the paper's NELBO) | none (mean CE)")
     parser.add_argument("--smoke", action="store_true", help="title the report as a smoke run")
     parser.add_argument("--device", default="auto")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from anyorder.configs import LO_MODEL_CONFIGS, lo_train_config
+from anyorder.configs import LO_MODEL_CONFIGS, LO_TIME_WEIGHTS, lo_train_config
 from anyorder.decode import Plan, decode
 from anyorder.experiments.report import figure, read_table, write_table
 from anyorder.io import atomic_write
@@ -328,7 +328,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scale each (N, P) to this length, same proportions (cpu: 120; paper: unscaled; 0: unscaled)")
     parser.add_argument("--kind", default="nae_sat", help="L&O kind: nae_sat | sparse_parity | sparse_predicate")
     parser.add_argument("--eta", type=float, default=0.0, help="observation noise (sparse parity)")
-    parser.add_argument("--time-weight", default="elbo", choices=("elbo", "none"),
+    parser.add_argument("--time-weight", default="elbo", choices=LO_TIME_WEIGHTS,
                         help="MDM loss weight: elbo (1/t, the paper's NELBO) | none (mean CE over masked tokens; "
                              "learns the L&O observation function faster, docs/LOG.md 2026-11-30 ninth session)")
     parser.add_argument("--schedule", default="linear", choices=sorted(SCHEDULES), help="masking schedule (alpha_t)")
