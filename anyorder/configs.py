@@ -183,21 +183,21 @@ CONFIGS.update({
 })
 
 # ------------------------------------------------------------------------------------------------ L&O
-# L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Two model sizes:
+# L&O-NAE-SAT (paper Sec. 4.3-4.4, Table 1, Figure 2 bottom right). Model sizes:
 # - cpu: a small bidirectional transformer (2 layers, width 64, fan-in init), no padding (L = N + P); the Table 1
-#   experiment scales (N, P) to L = 120 on CPU (same proportions, table1.scale_pairs);
+#   experiment scales (N, P) to L = 120 on CPU (same proportions, table1.scale_pairs); cpu-4x64: the same, 4 layers;
 # - paper: SMDM 19M with RoPE (8 layers, d 384, 6 heads, SwiGLU 1536, RMSNorm, no bias), sequences padded
 #   with the value 2 to 512 (paper App. C.2.1), AdamW (0.9, 0.95), weight decay 0.1, cosine lr 4e-4 -> 4e-5.
 # ``lo_train_config`` builds one distribution's config (used by the L&O experiments); presets lo-nae-cpu, lo-nae-19m.
 
-LO_MODEL_CONFIGS = ("cpu", "paper")
+LO_MODEL_CONFIGS = ("cpu", "cpu-4x64", "paper")
 
 
 def lo_model(config: str) -> ModelConfig:
     """Model of a named size; vocab_size/max_len are placeholders that the task overrides."""
-    if config == "cpu":  # fan-in init: with GPT-2's 0.02 this width never leaves the trivial loss (docs/LOG.md)
-        return ModelConfig(vocab_size=4, max_len=300, n_layers=2, d_model=64, n_heads=4, mlp="gelu",
-                           norm="layernorm", positions="learned", init="fanin")
+    if config in ("cpu", "cpu-4x64"):  # fan-in init: with GPT-2's 0.02 this width never leaves the trivial loss
+        return ModelConfig(vocab_size=4, max_len=300, n_layers=4 if config == "cpu-4x64" else 2, d_model=64,
+                           n_heads=4, mlp="gelu", norm="layernorm", positions="learned", init="fanin")
     if config == "paper":
         return paper_config("smdm-19m", vocab_size=4, max_len=512)
     raise ConfigError(f"unknown L&O model config {config!r}; valid: {list(LO_MODEL_CONFIGS)}")

@@ -64,11 +64,16 @@ def train(recipe: str, out: Path, steps: int, snapshots: int, train_path: str, t
     args = [preset, *overrides, f"task_options.train_path={train_path}", f"max_steps={steps}",
             f"ckpt_every={every}", f"log_every={max(1, min(50, every))}", f"keep_checkpoints={snapshots + 1}", f"eval_every={10 * steps}",
             "task_options.n_eval=1", f"name={name}", "--out-dir", str(runs), "--no-progress"]
-    stamp = run_dir / "curve_start.json"
-    resume = (run_dir / "checkpoints" / "latest").is_file()
+    stamp, latest = run_dir / "curve_start.json", run_dir / "checkpoints" / "latest"
+    resume = latest.is_file()
+    if resume and not stamp.is_file():
+        raise SystemExit(f"{run_dir} has checkpoints but no curve_start.json (not made by this script?); move it away")
     if resume and json.loads(stamp.read_text()).get("done"):
         return run_dir
-    start = time.time() - (json.loads(stamp.read_text())["elapsed"] if resume else 0.0)
+    # wall time already spent = up to the last checkpoint (work after it is redone), so an abrupt kill is exact too
+    start = time.time() - (latest.stat().st_mtime - json.loads(stamp.read_text())["start"] if resume else 0.0)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"start": start, "done": False}))
     log = open(out / f"{name}.log", "a")
     proc = subprocess.Popen([sys.executable, "-m", "anyorder", "train", *args] + (["--resume"] if resume else []),
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=log, stderr=log)
@@ -77,8 +82,7 @@ def train(recipe: str, out: Path, steps: int, snapshots: int, train_path: str, t
     except subprocess.TimeoutExpired:
         proc.send_signal(2)  # SIGINT: the trainer saves a checkpoint and exits; rerun to continue
         proc.wait()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"start": start, "elapsed": time.time() - start, "done": proc.returncode == 0}))
+    stamp.write_text(json.dumps({"start": start, "done": proc.returncode == 0}))
     return run_dir
 
 

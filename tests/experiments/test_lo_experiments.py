@@ -62,6 +62,17 @@ def test_presets_are_lo_tasks():
     assert lo_train_config(25, 275, "paper").model.positions == "rope"
 
 
+def test_deeper_cpu_model_uses_the_cpu_recipe_and_its_own_runs():
+    cpu, deep = lo_train_config(16, 104, "cpu"), lo_train_config(16, 104, "cpu-4x64")
+    assert (cpu.model.n_layers, deep.model.n_layers) == (2, 4)
+    assert (deep.model.d_model, deep.optim, deep.batch_size) == (cpu.model.d_model, cpu.optim, cpu.batch_size)
+    assert deep.name == "lo-nae-cpu-4x64-N16-P104" and deep.task_options["pad_to"] is None
+    parser = argparse.ArgumentParser()
+    lo_table1.add_arguments(parser)
+    cfg = lo_table1.config_from_args(parser.parse_args(["--config", "cpu-4x64"]))
+    assert (cfg.steps_train, cfg.length) == (lo_table1.CPU_DEFAULTS["steps_train"], lo_table1.CPU_DEFAULTS["length"])
+
+
 def test_loss_choice_reaches_the_run_and_names_it():
     elbo, plain = lo_train_config(16, 104), lo_train_config(16, 104, time_weight="none", schedule="cosine")
     assert (elbo.mdm.time_weight, elbo.mdm.schedule, elbo.name) == ("elbo", "linear", "lo-nae-cpu-N16-P104")

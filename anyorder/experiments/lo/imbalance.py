@@ -217,7 +217,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    defaults = CPU_DEFAULTS if args.config == "cpu" else PAPER_DEFAULTS
+    defaults = PAPER_DEFAULTS if args.config == "paper" else CPU_DEFAULTS
     given = {"n": args.n, "p": args.p, "steps_short": args.steps_short, "steps_long": args.steps_long}
     sizes = {k: defaults[k] if v is None else v for k, v in given.items()}
     cfg = ImbalanceConfig(config=args.config, **sizes, batch_size=args.batch_size, n_masks=args.n_masks,

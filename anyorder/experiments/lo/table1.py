@@ -350,7 +350,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> Table1Config:
-    defaults = CPU_DEFAULTS if args.config == "cpu" else PAPER_DEFAULTS
+    defaults = PAPER_DEFAULTS if args.config == "paper" else CPU_DEFAULTS
     length = defaults["length"] if args.length is None else (args.length or None)
     cfg = Table1Config(config=args.config, steps_train=args.steps_train or defaults["steps_train"],
                        batch_size=args.batch_size or defaults["batch_size"], n_samples=args.n_samples,

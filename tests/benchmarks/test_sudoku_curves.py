@@ -1,0 +1,63 @@
+"""The learning-curve driver's run bookkeeping (benchmarks/sudoku_curves.py): wall time survives an abrupt kill."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def curves():
+    spec = importlib.util.spec_from_file_location("sudoku_curves", ROOT / "benchmarks" / "sudoku_curves.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeTrain:
+    """Stands in for the `anyorder train` process: writes a checkpoint pointer, records its arguments."""
+    calls: list[list[str]] = []
+    returncode = 0
+
+    def __init__(self, args, **kw):
+        FakeTrain.calls.append(args)
+        run_dir = Path(args[args.index("--out-dir") + 1]) / "curve-elbo"
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (run_dir / "checkpoints" / "latest").write_text("step_00000004")
+
+    def wait(self, timeout=None):
+        return 0
+
+
+def test_resume_after_abrupt_kill_counts_time_up_to_the_last_checkpoint(curves, tmp_path, monkeypatch):
+    FakeTrain.calls = []
+    monkeypatch.setattr(curves.subprocess, "Popen", FakeTrain)
+    FakeTrain.returncode = 1  # killed: the stamp must not say done
+    run_dir = curves.train("elbo", tmp_path, 8, 2, "generate", None)
+    stamp = json.loads((run_dir / "curve_start.json").read_text())
+    assert stamp["done"] is False and "--resume" not in FakeTrain.calls[0]
+    # pretend the run started 600 s ago and its last checkpoint was written 500 s after the start
+    latest = run_dir / "checkpoints" / "latest"
+    (run_dir / "curve_start.json").write_text(json.dumps({"start": time.time() - 600, "done": False}))
+    os.utime(latest, (time.time() - 100, time.time() - 100))
+    FakeTrain.returncode = 0
+    before = time.time()
+    curves.train("elbo", tmp_path, 8, 2, "generate", None)
+    stamp = json.loads((run_dir / "curve_start.json").read_text())
+    assert "--resume" in FakeTrain.calls[1] and stamp["done"] is True
+    assert before - 500 - 2 <= stamp["start"] <= time.time() - 500  # 500 s already spent, not 600
+    curves.train("elbo", tmp_path, 8, 2, "generate", None)  # done: not trained again
+    assert len(FakeTrain.calls) == 2
+
+
+def test_checkpoints_without_a_stamp_are_refused(curves, tmp_path):
+    (tmp_path / "runs" / "curve-elbo" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "runs" / "curve-elbo" / "checkpoints" / "latest").write_text("step_00000004")
+    with pytest.raises(SystemExit, match="curve_start.json"):
+        curves.train("elbo", tmp_path, 8, 2, "generate", None)
