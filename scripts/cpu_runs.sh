@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The standing CPU training runs of the open issues (11, 12, 13), started or resumed in the background at low
+# priority, one thread each, run directories outside the repository. Rerun at the start of every session: each
+# job continues from its last checkpoint (a machine that was replaced starts it from scratch; the committed
+# exports and reports are what survive).
+#
+#   scripts/cpu_runs.sh JOB...        start or resume JOB in the background (log: $RUNS/JOB.log)
+#   scripts/cpu_runs.sh status        what is running, and the last line of each log
+#
+# JOBs:
+#   data             the prebuilt training sets the others read (Sudoku 60,000; Zebra 8,000 of 3-4 x 3-4)
+#   curves           issue 11 item 1: the Sudoku recipe study, one recipe after another (benchmarks/sudoku_curves.py)
+#   lo-4x64          issue 12: the (40, 260) and (50, 250) Table 1 rows at L = 120 with the 4 x 64 model, 16,000 steps
+#   zebra-arm-fixed  issue 13: the Zebra ARM without ordering (4,000 x 32, as the solver-order ARM)
+#
+# Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: all but elbo, in the
+# order below), CURVE_LIMIT_S (seconds per recipe before it checkpoints and the next starts; default 2400).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
+CURVE_RECIPES=${CURVE_RECIPES:-subset,ye,elbo-2x64,elbo-compile,puma,elbo-const-lr,puma-pure,elbo-6x256}
+CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
+SUDOKU_DATA=$RUNS/data/sudoku_train.npz
+ZEBRA_DATA=$RUNS/data/zebra_small_train.jsonl
+mkdir -p "$RUNS/data"
+
+job_data() {
+  [ -f "$SUDOKU_DATA" ] || anyorder data sudoku "$SUDOKU_DATA" --split train --n 60000 --seed 7 \
+    --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz --no-progress
+  if [ ! -f "$ZEBRA_DATA" ]; then  # the shipped Zebra MDM's training stream (docs/zebra.md)
+    anyorder data zebra "$RUNS/data/zebra" --sizes 3-4x3-4 --seed 1000 --test 0 --train 8000
+    cp "$RUNS/data/zebra/train.jsonl" "$ZEBRA_DATA"
+  fi
+}
+
+job_curves() {
+  job_data
+  local r
+  for r in ${CURVE_RECIPES//,/ }; do
+    python benchmarks/sudoku_curves.py --out "$RUNS/curves" --recipes "$r" --steps 3000 --snapshots 6 --n-eval 200 \
+      --train-path "$SUDOKU_DATA" --time-limit "$CURVE_LIMIT_S"
+  done
+}
+
+job_lo-4x64() {
+  anyorder reproduce lo-table1 --config cpu-4x64 --steps-train 16000 --pairs 40:260,50:250 --curve \
+    --curve-every 2000 --ckpt-every 500 --runs-dir "$RUNS/lo-4x64/runs" --out "$RUNS/lo-4x64/report"
+}
+
+job_zebra-arm-fixed() {
+  job_data
+  local resume=()
+  [ -f "$RUNS/zebra-arm/zebra-arm-fixed/checkpoints/latest" ] && resume=(--resume)
+  anyorder train zebra-arm-fixed-cpu task_options.train_path="$ZEBRA_DATA" model.init=fanin max_steps=4000 \
+    eval_every=1000 ckpt_every=500 keep_checkpoints=20 log_every=50 name=zebra-arm-fixed \
+    --out-dir "$RUNS/zebra-arm" --no-progress "${resume[@]}"
+}
+
+if [ $# -eq 0 ]; then sed -n '2,19p' "$0"; exit 2; fi
+for job in "$@"; do
+  if [ "$job" = status ]; then
+    pgrep -af "anyorder|sudoku_curves" | grep -v pgrep || echo "no anyorder process running"
+    for log in "$RUNS"/*.log; do [ -f "$log" ] && echo "$log: $(tail -c 300 "$log" | tr '\r' '\n' | tail -1)"; done
+    continue
+  fi
+  if ! declare -F "job_$job" > /dev/null; then
+    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed status" >&2; exit 2
+  fi
+  OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+  echo "started $job (pid $!, log $RUNS/$job.log)"
+done
