@@ -7,6 +7,7 @@ puzzles of the shipped test and hard splits. Outputs under ``--out``:
 
     runs/curve-<recipe>/     the training runs (resumable: rerun the script and finished runs are reused)
     curves.csv               recipe, step, samples, train_flops, wall_min, split, strategy, exact
+    curves.md                the same as a table, one line per snapshot
     curves.png               exact accuracy against wall-clock minutes and against training FLOPs
 
 Wall-clock minutes are those of the training process on this machine (2 cores here; note other load), measured
@@ -148,6 +149,22 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     tmp.replace(path)
 
 
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per (recipe, snapshot) with the four exact accuracies (split x strategy)."""
+    cols = [(split, strategy) for split in ("test", "hard") for strategy in STRATEGIES]
+    head = ("| recipe | step | samples | training FLOPs | wall min | "
+            + " | ".join(f"{split} {strategy}" for split, strategy in cols) + " |")
+    lines = [head, "|" + "---|" * (5 + len(cols))]
+    points = sorted({(r["recipe"], int(r["step"])) for r in rows})
+    for recipe, step in points:
+        at = {(r["split"], r["strategy"]): r for r in rows if r["recipe"] == recipe and int(r["step"]) == step}
+        any_row = next(iter(at.values()))
+        cells = [f"{100 * float(at[c]['exact']):.1f}%" if c in at else "-" for c in cols]
+        lines.append(f"| {recipe} | {step:,} | {int(any_row['samples']):,} | {float(any_row['train_flops']):.2g} | "
+                     f"{float(any_row['wall_min']):.1f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(rows: list[dict], path: Path) -> None:
     """Exact accuracy against wall minutes (left) and training FLOPs (right); test and hard split rows."""
     import matplotlib
@@ -199,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         rows = list(csv.DictReader((a.out / "curves.csv").open()))
     plot(rows, a.out / "curves.png")
-    print(f"wrote {a.out / 'curves.csv'} and {a.out / 'curves.png'}")
+    (a.out / "curves.md").write_text(table(rows))
+    print(f"wrote {a.out / 'curves.csv'}, curves.md and curves.png")
 
 
 if __name__ == "__main__":

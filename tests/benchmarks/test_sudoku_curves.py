@@ -61,3 +61,14 @@ def test_checkpoints_without_a_stamp_are_refused(curves, tmp_path):
     (tmp_path / "runs" / "curve-elbo" / "checkpoints" / "latest").write_text("step_00000004")
     with pytest.raises(SystemExit, match="curve_start.json"):
         curves.train("elbo", tmp_path, 8, 2, "generate", None)
+
+
+def test_table_has_one_line_per_snapshot_with_every_split_and_strategy(curves):
+    rows = [{"recipe": "elbo", "step": s, "samples": 64 * s, "train_flops": 1e9 * s, "wall_min": s / 100,
+             "split": split, "strategy": strategy, "exact": acc}
+            for s, acc in ((500, 0.0), (1000, 0.215))
+            for split in ("test", "hard") for strategy in curves.STRATEGIES]
+    rows = [r for r in rows if not (r["step"] == 1000 and r["split"] == "hard" and r["strategy"] == "top_prob")]
+    lines = curves.table(rows).splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| elbo | 500 | 32,000 |")
+    assert lines[3].endswith("| 21.5% | 21.5% | 21.5% | - |")  # a snapshot not yet decoded shows "-"
