@@ -13,12 +13,12 @@
 #   lo-4x64          issue 12: the (40, 260) and (50, 250) Table 1 rows at L = 120 with the 4 x 64 model, 16,000 steps
 #   zebra-arm-fixed  issue 13: the Zebra ARM without ordering (4,000 x 32, as the solver-order ARM)
 #
-# Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: all but elbo, in the
-# order below), CURVE_LIMIT_S (seconds per recipe before it checkpoints and the next starts; default 2400).
+# Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
+# reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before it checkpoints and the next starts; default 2400).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
-CURVE_RECIPES=${CURVE_RECIPES:-subset,ye,elbo-2x64,elbo-compile,puma,elbo-const-lr,puma-pure,elbo-6x256}
+CURVE_RECIPES=${CURVE_RECIPES:-elbo-compile,elbo-const-lr,puma-pure,elbo-6x256}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
 SUDOKU_DATA=$RUNS/data/sudoku_train.npz
 ZEBRA_DATA=$RUNS/data/zebra_small_train.jsonl
