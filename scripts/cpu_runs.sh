@@ -14,7 +14,8 @@
 #   zebra-arm-fixed  issue 13: the Zebra ARM without ordering (4,000 x 32, as the solver-order ARM)
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
-# reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before it checkpoints and the next starts; default 2400).
+# reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
+# it checkpoints and the next starts; default 2400).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
@@ -56,7 +57,7 @@ job_zebra-arm-fixed() {
     --out-dir "$RUNS/zebra-arm" --no-progress "${resume[@]}"
 }
 
-if [ $# -eq 0 ]; then sed -n '2,19p' "$0"; exit 2; fi
+if [ $# -eq 0 ]; then awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 2; fi
 for job in "$@"; do
   if [ "$job" = status ]; then
     pgrep -af "anyorder|sudoku_curves" | grep -v pgrep || echo "no anyorder process running"
