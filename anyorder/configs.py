@@ -190,14 +190,15 @@ CONFIGS.update({
 #   with the value 2 to 512 (paper App. C.2.1), AdamW (0.9, 0.95), weight decay 0.1, cosine lr 4e-4 -> 4e-5.
 # ``lo_train_config`` builds one distribution's config (used by the L&O experiments); presets lo-nae-cpu, lo-nae-19m.
 
-LO_MODEL_CONFIGS = ("cpu", "cpu-4x64", "paper")
+_LO_CPU_LAYERS = {"cpu": 2, "cpu-4x64": 4}  # CPU model sizes: layers of the width-64 transformer
+LO_MODEL_CONFIGS = (*_LO_CPU_LAYERS, "paper")
 
 
 def lo_model(config: str) -> ModelConfig:
     """Model of a named size; vocab_size/max_len are placeholders that the task overrides."""
-    if config in ("cpu", "cpu-4x64"):  # fan-in init: with GPT-2's 0.02 this width never leaves the trivial loss
-        return ModelConfig(vocab_size=4, max_len=300, n_layers=4 if config == "cpu-4x64" else 2, d_model=64,
-                           n_heads=4, mlp="gelu", norm="layernorm", positions="learned", init="fanin")
+    if config in _LO_CPU_LAYERS:  # fan-in init: with GPT-2's 0.02 this width never leaves the trivial loss
+        return ModelConfig(vocab_size=4, max_len=300, n_layers=_LO_CPU_LAYERS[config], d_model=64, n_heads=4,
+                           mlp="gelu", norm="layernorm", positions="learned", init="fanin")
     if config == "paper":
         return paper_config("smdm-19m", vocab_size=4, max_len=512)
     raise ConfigError(f"unknown L&O model config {config!r}; valid: {list(LO_MODEL_CONFIGS)}")

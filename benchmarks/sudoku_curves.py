@@ -150,19 +150,21 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    """Markdown: one line per (recipe, snapshot) with the four exact accuracies (split x strategy)."""
-    cols = [(split, strategy) for split in ("test", "hard") for strategy in STRATEGIES]
-    head = ("| recipe | step | samples | training FLOPs | wall min | "
-            + " | ".join(f"{split} {strategy}" for split, strategy in cols) + " |")
-    lines = [head, "|" + "---|" * (5 + len(cols))]
-    points = sorted({(r["recipe"], int(r["step"])) for r in rows})
-    for recipe, step in points:
+    """Markdown (experiments.report.markdown_table): one line per (recipe, snapshot), the four exact accuracies."""
+    from anyorder.experiments.report import markdown_table
+
+    lines = []
+    for recipe, step in sorted({(r["recipe"], int(r["step"])) for r in rows}):
         at = {(r["split"], r["strategy"]): r for r in rows if r["recipe"] == recipe and int(r["step"]) == step}
-        any_row = next(iter(at.values()))
-        cells = [f"{100 * float(at[c]['exact']):.1f}%" if c in at else "-" for c in cols]
-        lines.append(f"| {recipe} | {step:,} | {int(any_row['samples']):,} | {float(any_row['train_flops']):.2g} | "
-                     f"{float(any_row['wall_min']):.1f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        first = next(iter(at.values()))
+        line = {"recipe": recipe, "step": f"{step:,}", "samples": f"{int(first['samples']):,}",
+                "training FLOPs": f"{float(first['train_flops']):.2g}", "wall min": f"{float(first['wall_min']):.1f}"}
+        for split in ("test", "hard"):
+            for strategy in STRATEGIES:
+                r = at.get((split, strategy))
+                line[f"{split} {strategy}"] = f"{100 * float(r['exact']):.1f}%" if r else "-"
+        lines.append(line)
+    return markdown_table(lines)
 
 
 def plot(rows: list[dict], path: Path) -> None:
