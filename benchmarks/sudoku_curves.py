@@ -10,8 +10,9 @@ puzzles of the shipped test and hard splits. Outputs under ``--out``:
     curves.md                the same as a table, one line per snapshot
     curves.png               exact accuracy against wall-clock minutes and against training FLOPs
 
-Wall-clock minutes are those of the training process on this machine (2 cores here; note other load), measured
-from the run start to the moment each snapshot was written. Everything goes through the CLI, so the script
+Wall-clock minutes are those of the training process on this machine (2 cores here; note other load): the
+trainer's own clock (``elapsed_s`` in metrics.jsonl, carried across ``--resume``, so time between sessions does
+not count); runs without it fall back to the time from the run start to the moment each snapshot was written. Everything goes through the CLI, so the script
 measures exactly what a user runs. Example (the CPU study of docs/training.md):
 
     python benchmarks/sudoku_curves.py --out ~/.cache/anyorder/curves --steps 3000 --snapshots 6
@@ -96,13 +97,14 @@ def snapshots(run_dir: Path) -> list[tuple[int, Path, float]]:
     return out
 
 
-def metrics_at(run_dir: Path, step: int) -> tuple[int, float]:
-    """(samples, cumulative training FLOPs) at the last metrics line at or before ``step``."""
-    best = (0, 0.0)
+def metrics_at(run_dir: Path, step: int) -> tuple[int, float, float | None]:
+    """(samples, cumulative training FLOPs, training seconds or None) at the last metrics line at or before
+    ``step``. The seconds are the trainer's ``elapsed_s``, which a checkpoint carries across ``--resume``."""
+    best: tuple[int, float, float | None] = (0, 0.0, None)
     for line in (run_dir / "metrics.jsonl").read_text().splitlines():
         m = json.loads(line)
         if m["step"] <= step and "samples" in m:
-            best = (int(m["samples"]), float(m.get("flops", 0.0)))
+            best = (int(m["samples"]), float(m.get("flops", 0.0)), m.get("elapsed_s"))
     return best
 
 
@@ -128,7 +130,12 @@ def evaluate(out: Path, recipes: list[str], n_eval: int) -> list[dict]:
     for recipe in recipes:
         run_dir = out / "runs" / f"curve-{recipe}"
         for step, ckpt, wall in snapshots(run_dir):
-            samples, flops = metrics_at(run_dir, step)
+            samples, flops, seconds = metrics_at(run_dir, step)
+            if seconds is not None:  # the trainer's clock: exact across resumes and gaps between sessions
+                wall = seconds / 60.0
+            for row in rows:  # rows written before (e.g. with the stamp's minutes) get the same minutes
+                if row["recipe"] == recipe and int(row["step"]) == step:
+                    row["wall_min"] = round(wall, 2)
             for split in ("test", "hard"):
                 for strategy in STRATEGIES:
                     if (recipe, step, split, strategy) in seen:
@@ -137,6 +144,8 @@ def evaluate(out: Path, recipes: list[str], n_eval: int) -> list[dict]:
                                  "wall_min": round(wall, 2), "split": split, "strategy": strategy,
                                  "exact": exact(ckpt, split, strategy, n_eval, out)})
                     _write_csv(path, rows)
+    if rows:
+        _write_csv(path, rows)
     return rows
 
 

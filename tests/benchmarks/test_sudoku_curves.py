@@ -72,3 +72,28 @@ def test_table_has_one_line_per_snapshot_with_every_split_and_strategy(curves):
     lines = curves.table(rows).splitlines()
     assert len(lines) == 4 and lines[2].startswith("| elbo | 500 | 32,000 |")
     assert lines[3].endswith("| 21.5% | 21.5% | 21.5% | - |")  # a snapshot not yet decoded shows "-"
+
+
+def test_minutes_come_from_the_trainer_clock_and_refresh_old_rows(curves, tmp_path, monkeypatch):
+    """A run resumed in a later session: the stamp's minutes would count the gap (even go negative); the
+    trainer's elapsed_s does not, and rows written before with stamp minutes are corrected."""
+    run_dir = tmp_path / "runs" / "curve-elbo"
+    for step in (4, 8):
+        (run_dir / "checkpoints" / f"step_{step:08d}").mkdir(parents=True)
+        (run_dir / "checkpoints" / f"step_{step:08d}" / "config.json").write_text("{}")
+    (run_dir / "curve_start.json").write_text(json.dumps({"start": time.time() + 3600, "done": True}))
+    (run_dir / "metrics.jsonl").write_text("\n".join(json.dumps(m) for m in [
+        {"step": 4, "samples": 256, "flops": 1.0, "elapsed_s": 120.0}, {"step": 6, "eval/x": 1.0},
+        {"step": 8, "samples": 512, "flops": 2.0, "elapsed_s": 300.0}]) + "\n")
+    old = {"recipe": "elbo", "step": "4", "samples": "256", "train_flops": "1.0", "wall_min": "-60.0",
+           "split": "test", "strategy": "top_prob_margin", "exact": "0.5"}
+    with (tmp_path / "curves.csv").open("w", newline="") as f:
+        f.write(",".join(old) + "\n" + ",".join(old.values()) + "\n")
+    monkeypatch.setattr(curves, "exact", lambda *a: 0.25)
+    rows = curves.evaluate(tmp_path, ["elbo"], 4)
+    minutes = {(int(r["step"]), r["split"], r["strategy"]): float(r["wall_min"]) for r in rows}
+    assert minutes[(4, "test", "top_prob_margin")] == 2.0  # refreshed, not decoded again
+    assert {m for (s, *_), m in minutes.items() if s == 8} == {5.0}
+    assert len(rows) == 2 * 2 * len(curves.STRATEGIES)
+    saved = list(curves.csv.DictReader((tmp_path / "curves.csv").open()))
+    assert float(saved[0]["wall_min"]) == 2.0 and saved[0]["exact"] == "0.5"
