@@ -1,4 +1,8 @@
-"""Training throughput of the full trainer step for the paper's 6M Sudoku MDM, with and without torch.compile.
+"""Training throughput of the full trainer step for a Sudoku MDM, with and without torch.compile.
+
+``--model paper-6m`` (default) is the paper's 6M MDM below; ``--model cpu-4x128`` the model of the CPU preset
+``sudoku-mdm-cpu`` (4 layers x 128, 4 heads, learned positions here: the preset's row/column/box tables cost the
+same), at that preset's batch 64 unless ``--batch-size`` says otherwise.
 
 Model (paper Sec. 4.6, Ye et al. ``model_config_tiny``): 3 layers, width 384, 12 heads, GELU, learned positions,
 tied embeddings, dropout 0.1, bidirectional; 81 tokens (one per cell), global batch 128, MDM loss, AdamW with
@@ -6,6 +10,7 @@ grad clipping. Each timed step is ``anyorder.train.trainer.train_step`` (batch, 
 optimizer and scheduler step) on random digit boards, so the number includes every per-step overhead of ``fit``.
 
     python benchmarks/train_throughput.py --steps 20 --json out.json
+    python benchmarks/train_throughput.py --model cpu-4x128 --threads 1
     python benchmarks/train_throughput.py --modes eager --mixed-precision bf16     # on a GPU
 """
 from __future__ import annotations
@@ -19,7 +24,7 @@ import statistics
 import torch
 from _timing import time_train_steps
 
-from anyorder.models.transformer import count_parameters, paper_config
+from anyorder.models.transformer import ModelConfig, count_parameters, paper_config
 from anyorder.tasks.base import TaskBundle, torch_generator
 from anyorder.tokenizers.symbols import SymbolTable
 from anyorder.train import trainer
@@ -43,7 +48,8 @@ class RandomBoards:
 
 def measure(compile_model: bool, args: argparse.Namespace) -> dict:
     """Warm up (compilation included), then time ``args.steps`` trainer steps ``args.reps`` times."""
-    model_cfg = paper_config("gpt2-tiny-6m", vocab_size=VOCAB, max_len=SEQ_LEN)
+    model_cfg = (paper_config("gpt2-tiny-6m", vocab_size=VOCAB, max_len=SEQ_LEN) if args.model == "paper-6m" else
+                 ModelConfig(vocab_size=VOCAB, max_len=SEQ_LEN, n_layers=4, d_model=128, n_heads=4))
     cfg = TrainConfig(name="bench", task="bench", model=model_cfg, batch_size=args.batch_size,
                       max_steps=10**6, compile=compile_model, mixed_precision=args.mixed_precision)
     bundle = TaskBundle("bench", TOKENIZER, RandomBoards(0))
@@ -57,7 +63,8 @@ def measure(compile_model: bool, args: argparse.Namespace) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="+", default=["eager", "compile"], choices=["eager", "compile"])
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--model", default="paper-6m", choices=["paper-6m", "cpu-4x128"])
+    parser.add_argument("--batch-size", type=int, default=None, help="default: 128 (paper-6m), 64 (cpu-4x128)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per repetition")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (the median is reported)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (includes compilation)")
@@ -65,10 +72,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
+    args.batch_size = args.batch_size or (128 if args.model == "paper-6m" else 64)
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = [measure(mode == "compile", args) for mode in args.modes]
-    print(f"6M MDM train step, batch {args.batch_size} x {SEQ_LEN} tokens, {rows[0]['params']:,} params, "
+    print(f"{args.model} MDM train step, batch {args.batch_size} x {SEQ_LEN} tokens, {rows[0]['params']:,} params, "
           f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     print(f"{'mode':<8} {'device':<8} {'precision':<9} {'samples/s':>10} {'tokens/s':>10} {'warmup s':>9}")
     for r in rows:

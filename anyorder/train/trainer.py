@@ -167,6 +167,13 @@ def init_weights(model: nn.Module, path: str) -> None:
     model.load_state_dict(weights)
 
 
+def _compile_failure(error: BaseException) -> bool:
+    """The error comes from torch.compile (TorchDynamo / its backend), not from the model or the data."""
+    from torch._dynamo.exc import TorchDynamoException
+
+    return isinstance(error, TorchDynamoException)
+
+
 def train_step(run: Run, step: int) -> dict[str, float]:
     """One optimizer step on the batch of ``step``; returns the objective's metrics (this rank)."""
     cfg, acc = run.cfg, run.accelerator
@@ -176,7 +183,16 @@ def train_step(run: Run, step: int) -> dict[str, float]:
     generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)
     torch.manual_seed(torch_generator(cfg.seed, step, rank, salt=DROPOUT_SALT).initial_seed())
     run.model.train()
-    out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
+    try:
+        out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
+    except Exception as e:  # torch.compile failed (no C compiler, unsupported platform): continue eager
+        if run.forward is run.model or not _compile_failure(e):
+            raise
+        print(f"warning: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+              "training continues without it (compile=false)", file=sys.stderr)
+        run.forward = run.model
+        generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)  # the same draws as an eager step
+        out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
     acc.backward(out.loss)
     metrics = dict(out.metrics)
     if cfg.optim.grad_clip is not None:

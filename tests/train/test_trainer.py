@@ -172,3 +172,36 @@ def test_max_seconds_stops_decays_and_resumes(tmp_path, monkeypatch):
 def test_max_seconds_must_not_be_negative():
     with pytest.raises(ConfigError, match="max_seconds"):
         TrainConfig(name="r", task="fake", max_seconds=-1)
+
+
+def test_failed_compile_falls_back_to_eager_with_the_same_result(tmp_path, monkeypatch, capsys):
+    """compile=true where torch.compile cannot build (no C compiler): a warning, then the eager run's exact weights."""
+    from torch._dynamo.exc import TorchDynamoException
+
+    class Broken(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args, **kw):
+            raise TorchDynamoException("backend compiler failed: no C compiler")
+
+    eager = trainer.fit(config(tmp_path / "eager"), progress=False)
+    monkeypatch.setattr(trainer.torch, "compile", Broken)
+    fallback = trainer.fit(config(tmp_path / "compiled", compile=True), progress=False)
+    assert "torch.compile failed" in capsys.readouterr().err
+    a, b = weights(eager), weights(fallback)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_other_errors_are_not_taken_for_compile_failures(tmp_path, monkeypatch):
+    class Broken(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+
+        def forward(self, *args, **kw):
+            raise RuntimeError("shape mismatch in the model")
+
+    monkeypatch.setattr(trainer.torch, "compile", Broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        trainer.fit(config(tmp_path, compile=True), progress=False)
