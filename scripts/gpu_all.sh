@@ -10,6 +10,8 @@
 #   L&O Table 1  the paper's setting (--config paper: 19M RoPE, L = 300 padded to 512, batch 256), LO_STEPS
 #                steps per row (paper 2,000; default 600 to fit the budget), five rows one after another.
 # Every job uses max_seconds (trainer: the cosine schedule decays over the budget, then a checkpoint is saved).
+# JOBS picks the jobs (default: all four groups): sudoku-mdm, sudoku-arm, zebra, lo; e.g. JOBS="zebra lo" gives
+# the whole GPU to Zebra and L&O.
 #
 # Usage (repository root):
 #   OUT=/some/dir TRAIN_S=280 bash scripts/gpu_all.sh                     # GPU: about TRAIN_S + 265 s
@@ -31,6 +33,11 @@ RUNS=${RUNS:-/tmp/anyorder-runs}
 EXP=$RUNS/exports
 LOGS=$RUNS/logs
 SUDOKU_DATA=${SUDOKU_DATA:-.gpu/sudoku_train.npz}
+JOBS=${JOBS:-sudoku-mdm sudoku-arm zebra lo}
+want() { [[ " $JOBS " == *" $1 "* ]]; }
+for j in $JOBS; do
+  case $j in sudoku-mdm|sudoku-arm|zebra|lo) ;; *) echo "unknown job '$j' in JOBS (sudoku-mdm sudoku-arm zebra lo)" >&2; exit 2;; esac
+done
 ZDATA=$RUNS/zebra_data
 if [ "$SMOKE" = 1 ]; then
   DEVICE=cpu MP=no N_ZEBRA=${N_ZEBRA:-200} N_EVAL=${N_EVAL:-8} ZSIZE="model.n_layers=2 model.d_model=64 model.n_heads=2"
@@ -46,15 +53,17 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || tr
 $PY -c "import torch, numba, accelerate; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 
 # ---- data (Sudoku: carried or generated; Zebra: generated on all cores while the Sudoku jobs train)
-if [ ! -e "$SUDOKU_DATA" ]; then
+if { want sudoku-mdm || want sudoku-arm; } && [ ! -e "$SUDOKU_DATA" ]; then
   SUDOKU_DATA=$RUNS/sudoku_train.npz
   log "generating Sudoku training puzzles"
   $PY -m anyorder data sudoku "$SUDOKU_DATA" --split train --n $([ "$SMOKE" = 1 ] && echo 500 || echo 60000) --seed 7 \
     --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz --no-progress > "$LOGS/data_sudoku.log" 2>&1
 fi
-(NUMBA_NUM_THREADS=2 $PY -m anyorder data zebra "$ZDATA" --train "$N_ZEBRA" --test 0 --seed 11 \
-  --workers $(($(nproc) > 6 ? $(nproc) - 6 : 1)) > "$LOGS/data_zebra.log" 2>&1) &
-ZGEN=$!
+if want zebra; then
+  (NUMBA_NUM_THREADS=2 $PY -m anyorder data zebra "$ZDATA" --train "$N_ZEBRA" --test 0 --seed 11 \
+    --workers $(($(nproc) > 6 ? $(nproc) - 6 : 1)) > "$LOGS/data_zebra.log" 2>&1) &
+  ZGEN=$!
+fi
 DEADLINE=$(($(date +%s) + TRAIN_S))
 
 # ---- training, side by side; each job's budget ends at DEADLINE
@@ -69,9 +78,11 @@ train() {  # train NAME PRESET KEY=VALUE...
 }
 MDM_FT="init_from=anyorder/assets/checkpoints/sudoku-mdm task_options.train_path=$SUDOKU_DATA task_options.n_eval=50
   optim.lr=4e-4 optim.warmup_steps=100 optim.min_lr_ratio=0.0 $SMALL"
-NUMBA_NUM_THREADS=2 train sudoku-mdm-ft sudoku-mdm-gpu objective=mdm $MDM_FT &
-NUMBA_NUM_THREADS=2 train sudoku-mdm-puma sudoku-mdm-gpu objective=puma puma.steps=20 puma.random_fraction=0.2 $MDM_FT &
-for order in solver fixed; do
+if want sudoku-mdm; then
+  NUMBA_NUM_THREADS=2 train sudoku-mdm-ft sudoku-mdm-gpu objective=mdm $MDM_FT &
+  NUMBA_NUM_THREADS=2 train sudoku-mdm-puma sudoku-mdm-gpu objective=puma puma.steps=20 puma.random_fraction=0.2 $MDM_FT &
+fi
+want sudoku-arm && for order in solver fixed; do
   NUMBA_NUM_THREADS=4 train sudoku-arm-$order sudoku-arm-$order-gpu init_from=anyorder/assets/checkpoints/sudoku-arm-$order \
     task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=1e-3 optim.warmup_steps=100 \
     optim.min_lr_ratio=0.0 $SMALL &
@@ -86,9 +97,11 @@ lo_rows() {  # one row at a time, each its own report folder, none started withi
   done
 }
 [ "$SMOKE" = 1 ] && LO_PAIRS=${LO_PAIRS:-25:275} LO_MARGIN=${LO_MARGIN:-10}
-lo_rows &
-wait $ZGEN; log "zebra data: $(tail -n 1 "$LOGS/data_zebra.log")"
-train zebra-mdm zebra-mdm-gpu $ZSIZE task_options.train_path="$ZDATA/train.jsonl" task_options.n_eval=100 $SMALL &
+want lo && lo_rows &
+if want zebra; then
+  wait $ZGEN; log "zebra data: $(tail -n 1 "$LOGS/data_zebra.log")"
+  train zebra-mdm zebra-mdm-gpu $ZSIZE task_options.train_path="$ZDATA/train.jsonl" task_options.n_eval=100 $SMALL &
+fi
 wait
 log "training done"
 
@@ -98,14 +111,14 @@ solve() {  # solve TAG CHECKPOINT SPLIT KEY=VALUE...
   $PY -m anyorder solve --file anyorder/assets/sudoku/$split.npz --limit "$N_EVAL" --output "$RUNS/$tag.$split.txt" \
     --summary "$LOGS/eval_$tag.$split.json" --checkpoint "$ck" --device $DEVICE "$@" > "$LOGS/eval_$tag.$split.log" 2>&1
 }
-for m in sudoku-mdm-ft sudoku-mdm-puma; do
+want sudoku-mdm && for m in sudoku-mdm-ft sudoku-mdm-puma; do
   for s in test hard; do solve $m.margin $RUNS/$m $s score=top_prob_margin steps=50 & done
 done
-for order in solver fixed; do
+want sudoku-arm && for order in solver fixed; do
   for s in test hard; do solve sudoku-arm-$order.greedy $RUNS/sudoku-arm-$order $s & done
 done
-$PY -m anyorder reproduce zebra --checkpoint $RUNS/zebra-mdm --n "$N_EVAL" --device $DEVICE --out "$RUNS/zebra_report" \
-  > "$LOGS/eval_zebra.log" 2>&1 &
+want zebra && $PY -m anyorder reproduce zebra --checkpoint $RUNS/zebra-mdm --n "$N_EVAL" --device $DEVICE \
+  --out "$RUNS/zebra_report" > "$LOGS/eval_zebra.log" 2>&1 &
 wait
 # exact % on test + hard of one model, from the solve --summary JSON files (a missing or bad one counts 0, said)
 score() {
@@ -118,21 +131,23 @@ for f in sys.argv[1:]:
         print(f"{f}: no exact_pct ({e!r}); counted as 0", file=sys.stderr)
 print(total)' "$LOGS/eval_$1.margin.test.json" "$LOGS/eval_$1.margin.hard.json"
 }
-FT=$(score sudoku-mdm-ft); PUMA=$(score sudoku-mdm-puma)
-BEST=$($PY -c "print('sudoku-mdm-puma' if $PUMA > $FT else 'sudoku-mdm-ft')")
-log "sudoku MDM margin test+hard: ft $FT, puma $PUMA -> export $BEST"
-for s in test hard; do
-  solve $BEST.top_prob $RUNS/$BEST $s score=top_prob steps=50 &
-  solve $BEST.vanilla $RUNS/$BEST $s score=vanilla budget=binomial steps=50 &
-done
-wait
+if want sudoku-mdm; then
+  FT=$(score sudoku-mdm-ft); PUMA=$(score sudoku-mdm-puma)
+  BEST=$($PY -c "print('sudoku-mdm-puma' if $PUMA > $FT else 'sudoku-mdm-ft')")
+  log "sudoku MDM margin test+hard: ft $FT, puma $PUMA -> export $BEST"
+  for s in test hard; do
+    solve $BEST.top_prob $RUNS/$BEST $s score=top_prob steps=50 &
+    solve $BEST.vanilla $RUNS/$BEST $s score=vanilla budget=binomial steps=50 &
+  done
+  wait
+fi
 log "evaluation done"
 
 # ---- exports: weights + config only; pack logs, metrics and evals first, then models in priority order
 NOTE="scripts/gpu_all.sh on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1) for ${TRAIN_S}s"
-$PY -m anyorder export $RUNS/$BEST $EXP/sudoku-mdm --note "$NOTE ($BEST)" > /dev/null
+want sudoku-mdm && $PY -m anyorder export $RUNS/$BEST $EXP/sudoku-mdm --note "$NOTE ($BEST)" > /dev/null
 for r in sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
-  $PY -m anyorder export $RUNS/$r $EXP/$r --note "$NOTE" > /dev/null
+  [ -d "$RUNS/$r" ] && $PY -m anyorder export $RUNS/$r $EXP/$r --note "$NOTE" > /dev/null
 done
 for r in sudoku-mdm-ft sudoku-mdm-puma sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
   cp $RUNS/$r/metrics.jsonl "$LOGS/$r.metrics.jsonl" 2>/dev/null
