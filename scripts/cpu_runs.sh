@@ -12,14 +12,21 @@
 #   curves           issue 11 item 1: the Sudoku recipe study, one recipe after another (benchmarks/sudoku_curves.py)
 #   lo-4x64          issue 12: the (40, 260) and (50, 250) Table 1 rows at L = 120 with the 4 x 64 model, 16,000 steps
 #   zebra-arm-fixed  issue 13: the Zebra ARM without ordering (4,000 x 32, as the solver-order ARM)
+#   mdm-ft           issue 11 item 2: fine-tune the shipped Sudoku MDM (objective MDM_FT_OBJECTIVE, default puma, at
+#                    lr 1.5e-4, cosine to 0 over MDM_FT_S seconds, default 3600), then score it with top_prob_margin
+#                    on the shipped test and hard splits (1,000 each: eval_{test,hard}.json in the run directory).
+#                    The run is named after the shipped weights' hash, so it resumes until a new model is shipped;
+#                    export and commit it by hand when it beats the shipped one (docs/training.md).
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
-# it checkpoints and the next starts; default 2400).
+# it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
-CURVE_RECIPES=${CURVE_RECIPES:-elbo-compile,elbo-const-lr,puma-pure,elbo-6x256}
+CURVE_RECIPES=${CURVE_RECIPES:-puma-pure,elbo-6x256,elbo-const-lr}
+MDM_FT_S=${MDM_FT_S:-3600}
+MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
 SUDOKU_DATA=$RUNS/data/sudoku_train.npz
 ZEBRA_DATA=$RUNS/data/zebra_small_train.jsonl
@@ -57,6 +64,22 @@ job_zebra-arm-fixed() {
     --out-dir "$RUNS/zebra-arm" --no-progress "${resume[@]}"
 }
 
+job_mdm-ft() {
+  job_data
+  local shipped=anyorder/assets/checkpoints/sudoku-mdm name resume=() split
+  name=sudoku-mdm-ft-$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"]["model.safetensors"][:8])' \
+    "$shipped/config.json")
+  [ -f "$RUNS/mdm-ft/$name/checkpoints/latest" ] && resume=(--resume)
+  anyorder train sudoku-mdm-gpu objective="$MDM_FT_OBJECTIVE" puma.steps=20 puma.random_fraction=0.2 \
+    init_from="$shipped" task_options.train_path="$SUDOKU_DATA" optim.lr=1.5e-4 optim.warmup_steps=50 \
+    optim.min_lr_ratio=0.0 batch_size=64 max_steps=1000000 max_seconds="$MDM_FT_S" mixed_precision=no eval_every=0 \
+    ckpt_every=250 keep_checkpoints=20 log_every=50 name="$name" --out-dir "$RUNS/mdm-ft" --no-progress "${resume[@]}"
+  for split in test hard; do
+    anyorder solve --file "anyorder/assets/sudoku/$split.npz" --checkpoint "$RUNS/mdm-ft/$name" \
+      --output "$RUNS/mdm-ft/$name/solved_$split.txt" --summary "$RUNS/mdm-ft/$name/eval_$split.json" || true
+  done
+}
+
 if [ $# -eq 0 ]; then awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 2; fi
 for job in "$@"; do
   if [ "$job" = status ]; then
@@ -65,9 +88,9 @@ for job in "$@"; do
     continue
   fi
   if ! declare -F "job_$job" > /dev/null; then
-    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed status" >&2; exit 2
+    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft status" >&2; exit 2
   fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
   echo "started $job (pid $!, log $RUNS/$job.log)"
 done
