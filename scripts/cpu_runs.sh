@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
-CURVE_RECIPES=${CURVE_RECIPES:-puma-pure,elbo-6x256,elbo-const-lr}
+CURVE_RECIPES=${CURVE_RECIPES:-elbo-6x256,elbo-const-lr}
 MDM_FT_S=${MDM_FT_S:-3600}
 MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
