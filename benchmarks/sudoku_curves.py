@@ -12,8 +12,8 @@ puzzles of the shipped test and hard splits. Outputs under ``--out``:
 
 Wall-clock minutes are those of the training process on this machine (2 cores here; note other load): the
 trainer's own clock (``elapsed_s`` in metrics.jsonl, carried across ``--resume``, so time between sessions does
-not count); runs without it fall back to the time from the run start to the moment each snapshot was written. Everything goes through the CLI, so the script
-measures exactly what a user runs. Example (the CPU study of docs/training.md):
+not count); runs without it fall back to the time from the run start to the moment each snapshot was written.
+Everything goes through the CLI, so the script measures exactly what a user runs. Example (the CPU study of docs/training.md):
 
     python benchmarks/sudoku_curves.py --out ~/.cache/anyorder/curves --steps 3000 --snapshots 6
     python benchmarks/sudoku_curves.py --out /tmp/c --steps 8 --snapshots 2 --n-eval 4 --recipes elbo  # smoke
@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.train.learning_curve import read_metrics
+
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ROOT / "anyorder" / "assets" / "sudoku"
 STRATEGIES = ("top_prob_margin", "top_prob")
@@ -38,14 +40,14 @@ STRATEGIES = ("top_prob_margin", "top_prob")
 # recipe -> (preset, overrides). Base: sudoku-mdm-cpu (4 x 128, row/col/box positions, batch 64).
 # Every recipe pins what the study held fixed, so later changes of the preset do not change the recipes: the
 # schedule decays to 0 over --steps (no wall-clock budget), eager mode unless the recipe says otherwise.
-_DECAY = ("optim.min_lr_ratio=0.0", "max_seconds=0", "compile=false")
+_FIXED = ("max_seconds=0", "compile=false")
+_DECAY = ("optim.min_lr_ratio=0.0",) + _FIXED
 RECIPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "elbo": ("sudoku-mdm-cpu", ("mdm.sampling=continuous",) + _DECAY),  # 1/t ELBO, linear schedule (Sec. 2.4)
     "subset": ("sudoku-mdm-cpu", ("mdm.sampling=subset",) + _DECAY),  # uniform |M| form (Prop. 2.1)
     "ye": ("sudoku-mdm-cpu", ("mdm.sampling=discrete", "mdm.time_weight=linear", "mdm.token_weight=focal",
                               "mdm.normalize=token") + _DECAY),  # Ye et al. codebase reweighting
-    "elbo-const-lr": ("sudoku-mdm-cpu", ("mdm.sampling=continuous", "optim.min_lr_ratio=1.0", "max_seconds=0",
-                                         "compile=false")),
+    "elbo-const-lr": ("sudoku-mdm-cpu", ("mdm.sampling=continuous", "optim.min_lr_ratio=1.0") + _FIXED),
     "elbo-2x64": ("sudoku-mdm-cpu", ("model.n_layers=2", "model.d_model=64") + _DECAY),
     "elbo-6x256": ("sudoku-mdm-cpu", ("model.n_layers=6", "model.d_model=256", "model.n_heads=8") + _DECAY),
     "elbo-compile": ("sudoku-mdm-cpu", ("mdm.sampling=continuous",) + _DECAY + ("compile=true",)),
@@ -104,9 +106,8 @@ def metrics_at(run_dir: Path, step: int) -> tuple[int, float, float | None]:
     """(samples, cumulative training FLOPs, training seconds or None) at the last metrics line at or before
     ``step``. The seconds are the trainer's ``elapsed_s``, which a checkpoint carries across ``--resume``."""
     best: tuple[int, float, float | None] = (0, 0.0, None)
-    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
-        m = json.loads(line)
-        if m["step"] <= step and "samples" in m:
+    for m in read_metrics(run_dir / "metrics.jsonl"):
+        if m["step"] <= step:
             best = (int(m["samples"]), float(m.get("flops", 0.0)), m.get("elapsed_s"))
     return best
 

@@ -2,8 +2,8 @@
 
 A fine-tune (``init_from=``) starts its own ``samples`` count at zero; ``chain`` puts its records after the run it
 continues, so one curve spans both. ``power_law_fit`` fits ``y = a * x**k`` by least squares in log-log space,
-the usual form of a loss-vs-compute curve, and ``samples_for`` inverts it (the extrapolation the training issue
-asks for when a target is out of reach).
+the usual form of a loss-vs-compute curve, and ``PowerLaw.x_for`` inverts it (the extrapolation the training
+issue asks for when a target is out of reach).
 """
 from __future__ import annotations
 

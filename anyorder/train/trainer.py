@@ -180,19 +180,22 @@ def train_step(run: Run, step: int) -> dict[str, float]:
     rank = acc.process_index
     batch = run.bundle.source.batch(step, rank, run.per_device_batch)
     batch = {k: v.to(acc.device) for k, v in batch.items()}
-    generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)
     torch.manual_seed(torch_generator(cfg.seed, step, rank, salt=DROPOUT_SALT).initial_seed())
     run.model.train()
+
+    def objective() -> Any:  # a fresh mask generator per call: a retry draws what an eager step draws
+        generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)
+        return OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
+
     try:
-        out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
+        out = objective()
     except Exception as e:  # torch.compile failed (no C compiler, unsupported platform): continue eager
         if run.forward is run.model or not _compile_failure(e):
             raise
         print(f"warning: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
               "training continues without it (compile=false)", file=sys.stderr)
         run.forward = run.model
-        generator = torch_generator(cfg.seed, step, rank, salt=MASK_SALT)  # the same draws as an eager step
-        out = OBJECTIVES[cfg.objective](run.forward, batch, cfg, run.bundle, generator, run.chains)
+        out = objective()
     acc.backward(out.loss)
     metrics = dict(out.metrics)
     if cfg.optim.grad_clip is not None:
