@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.experiments.report import write_csv
 from anyorder.train.learning_curve import read_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,19 +148,10 @@ def evaluate(out: Path, recipes: list[str], n_eval: int) -> list[dict]:
                     rows.append({"recipe": recipe, "step": step, "samples": samples, "train_flops": flops,
                                  "wall_min": round(wall, 2), "split": split, "strategy": strategy,
                                  "exact": exact(ckpt, split, strategy, n_eval, out)})
-                    _write_csv(path, rows)
+                    write_csv(rows, path)
     if rows:
-        _write_csv(path, rows)
+        write_csv(rows, path)
     return rows
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(path)
 
 
 def table(rows: list[dict]) -> str:

@@ -58,14 +58,19 @@ def write_table(rows: Sequence[dict[str, Any]], path_md: str | Path, path_csv: s
     path_md.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path_md, text)  # temp file + os.replace: never a half-written report
     if path_csv is not None:
-        path_csv = Path(path_csv)
-        path_csv.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=columns_of(rows))
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write(path_csv, buffer.getvalue())
+        write_csv(rows, path_csv)
     return text
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path_csv: str | Path) -> None:
+    """Write ``rows`` as CSV (header = ``columns_of(rows)``) atomically; parent folders are created."""
+    path_csv = Path(path_csv)
+    path_csv.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns_of(rows))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path_csv, buffer.getvalue())
 
 
 def read_table(path_csv: str | Path) -> list[dict[str, Any]]:

@@ -3,7 +3,15 @@ import matplotlib
 import pytest
 
 from anyorder.errors import InputError
-from anyorder.experiments.report import command_note, figure, read_table, reproduce_command, smoke_title, write_report
+from anyorder.experiments.report import (
+    command_note,
+    figure,
+    read_table,
+    reproduce_command,
+    smoke_title,
+    write_csv,
+    write_report,
+)
 
 
 def test_write_report_writes_markdown_csv_and_the_plot(tmp_path):
@@ -51,3 +59,12 @@ def test_read_table_round_trips_numbers_text_and_empty_cells(tmp_path):
     assert read_table(tmp_path / "t.csv") == rows
     with pytest.raises(InputError, match="no such report table"):
         read_table(tmp_path / "missing.csv")
+
+
+def test_write_csv_takes_every_rows_columns_and_replaces_the_file_whole(tmp_path):
+    path = tmp_path / "sub" / "rows.csv"
+    write_csv([{"a": 1}, {"a": 2, "b": "x"}], path)
+    assert path.read_text().splitlines() == ["a,b", "1,", "2,x"]
+    write_csv([{"c": 3}], path)
+    assert read_table(path) == [{"c": 3}]
+    assert [p.name for p in path.parent.iterdir()] == ["rows.csv"]  # no temp file left behind

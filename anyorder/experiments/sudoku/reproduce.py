@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         rep.write_orders(sm, splits["test"], decoded["test"], args, out, evaluate)
     rep.write_breakdowns(table_rows, splits, out)
     if args.gap:
-            run_gap(sm, splits["test"], args, out)
+        run_gap(sm, splits["test"], args, out)
     seconds = time.perf_counter() - start
     for split, stem, title in (("test", "table2", "Table 2: Sudoku test split"),
                                ("hard", "table5", "Table 5: hard Sudoku split")):
