@@ -2,7 +2,8 @@
 
 ``--model paper-6m`` (default) is the paper's 6M MDM below; ``--model cpu-4x128`` the model of the CPU preset
 ``sudoku-mdm-cpu`` (4 layers x 128, 4 heads, learned positions here: the preset's row/column/box tables cost the
-same), at that preset's batch 64 unless ``--batch-size`` says otherwise.
+same), at that preset's batch 64 unless ``--batch-size`` says otherwise; ``--model gpu-6x256`` the shipped MDM's
+architecture (preset ``sudoku-mdm-gpu``: 6 x 256, 8 heads), batch 64 (its CPU fine-tunes' batch) by default.
 
 Model (paper Sec. 4.6, Ye et al. ``model_config_tiny``): 3 layers, width 384, 12 heads, GELU, learned positions,
 tied embeddings, dropout 0.1, bidirectional; 81 tokens (one per cell), global batch 128, MDM loss, AdamW with
@@ -11,7 +12,7 @@ optimizer and scheduler step) on random digit boards, so the number includes eve
 
     python benchmarks/train_throughput.py --steps 20 --json out.json
     python benchmarks/train_throughput.py --model cpu-4x128 --threads 1
-    python benchmarks/train_throughput.py --modes eager --mixed-precision bf16     # on a GPU
+    python benchmarks/train_throughput.py --modes eager --mixed-precision bf16     # a GPU, or a CPU with AMX/AVX512-BF16
 """
 from __future__ import annotations
 
@@ -46,10 +47,20 @@ class RandomBoards:
         return {"x0": x0, "is_fixed": torch.zeros_like(x0, dtype=torch.bool)}
 
 
+MODELS = {"paper-6m": None, "cpu-4x128": (4, 128, 4), "gpu-6x256": (6, 256, 8)}  # layers, width, heads
+
+
+def model_config(name: str) -> ModelConfig:
+    """The benchmarked model: the paper's 6M config, or (layers, width, heads) from MODELS."""
+    if MODELS[name] is None:
+        return paper_config("gpt2-tiny-6m", vocab_size=VOCAB, max_len=SEQ_LEN)
+    n_layers, d_model, n_heads = MODELS[name]
+    return ModelConfig(vocab_size=VOCAB, max_len=SEQ_LEN, n_layers=n_layers, d_model=d_model, n_heads=n_heads)
+
+
 def measure(compile_model: bool, args: argparse.Namespace) -> dict:
     """Warm up (compilation included), then time ``args.steps`` trainer steps ``args.reps`` times."""
-    model_cfg = (paper_config("gpt2-tiny-6m", vocab_size=VOCAB, max_len=SEQ_LEN) if args.model == "paper-6m" else
-                 ModelConfig(vocab_size=VOCAB, max_len=SEQ_LEN, n_layers=4, d_model=128, n_heads=4))
+    model_cfg = model_config(args.model)
     cfg = TrainConfig(name="bench", task="bench", model=model_cfg, batch_size=args.batch_size,
                       max_steps=10**6, compile=compile_model, mixed_precision=args.mixed_precision)
     bundle = TaskBundle("bench", TOKENIZER, RandomBoards(0))
@@ -63,8 +74,8 @@ def measure(compile_model: bool, args: argparse.Namespace) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="+", default=["eager", "compile"], choices=["eager", "compile"])
-    parser.add_argument("--model", default="paper-6m", choices=["paper-6m", "cpu-4x128"])
-    parser.add_argument("--batch-size", type=int, default=None, help="default: 128 (paper-6m), 64 (cpu-4x128)")
+    parser.add_argument("--model", default="paper-6m", choices=list(MODELS))
+    parser.add_argument("--batch-size", type=int, default=None, help="default: 128 (paper-6m), 64 (the others)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per repetition")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (the median is reported)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (includes compilation)")
