@@ -83,9 +83,18 @@ def check_common(args: argparse.Namespace) -> None:
         check_output_path(summary, inputs, "--summary")
 
 
+def _precision(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """The ``--precision`` autocast of a command that has one (torch is imported only then)."""
+    if getattr(args, "precision", None) in (None, "fp32"):
+        return contextlib.nullcontext()
+    from anyorder.models.precision import inference_precision
+
+    return inference_precision(args.precision, getattr(args, "device", None) or "cpu")
+
+
 def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], int | None]) -> int:
-    """Run ``func(args)`` inside the boundary: pre-flight checks, the --output lock, and the exit statuses of the
-    module docstring. Never raises (except SystemExit from the command itself)."""
+    """Run ``func(args)`` inside the boundary: pre-flight checks, the --output lock, the ``--precision`` autocast
+    (``models.precision``), and the exit statuses of the module docstring. Never raises (except SystemExit from the command itself)."""
     name = " ".join(str(x) for x in (getattr(args, "command", None), getattr(args, "dataset", None)) if x)
     try:
         check_common(args)
@@ -94,6 +103,7 @@ def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], i
                 target = getattr(args, attr, None)
                 if isinstance(target, str) and target != "-":
                     locks.enter_context(output_lock(target))
+            locks.enter_context(_precision(args))
             return int(func(args) or 0)
     except AnyorderError as e:
         print(f"anyorder {name}: error: {one_line(e)}", file=sys.stderr)

@@ -79,7 +79,8 @@ def cmd_solve_zebra(args) -> int:
     if getattr(args, "summary", None):
         summary = {"format": "anyorder-solve-summary", "version": 1, "task": "zebra", "model": "MDM",
                    "checkpoint": str(args.checkpoint or DEFAULT_CHECKPOINT), "plan": plan_record(plan),
-                   "seed": args.seed, "device": args.device, "file": args.file, "limit": args.limit,
+                   "seed": args.seed, "device": args.device, "precision": getattr(args, "precision", "fp32"),
+                   "file": args.file, "limit": args.limit,
                    "output": args.output, "n": len(items), "n_valid": int(ok.sum()),
                    "valid_pct": round(100 * float(ok.mean()), 4), "n_with_answers": len(hits),
                    "n_exact": int(sum(hits)) if hits else None,

@@ -293,3 +293,29 @@ def test_solve_backtrack_with_rule_fills_says_so_and_shows_them(fake, capsys):
     blanks = sum(c in "0." for c in PUZZLE)
     assert out.count("(rule)") + len(re.findall(r"=\d(?:,|\n)", out)) == blanks  # every blank filled once
     assert out.count("(rule)") > 0 and "-inf" not in out  # the rules' fills are labelled, no score is faked
+
+
+def test_precision_bf16_runs_the_model_under_autocast_and_is_recorded(fake, tmp_path, capsys):
+    import json
+
+    import torch
+
+    from anyorder.experiments.sudoku.evaluate import SudokuModel
+
+    seen = []
+    base = oracle(digits(SOLUTION))
+
+    def model(tokens):
+        seen.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None)
+        return base.model(tokens)
+
+    fake(SudokuModel(model, base.codec, base.config, "autocast-probe"))
+    summary = tmp_path / "s.json"
+    assert main(["solve", PUZZLE, "--precision", "bf16", "--summary", str(summary), "steps=5"]) == 0
+    assert seen and set(seen) == {torch.bfloat16}
+    assert json.loads(summary.read_text())["precision"] == "bf16"
+    seen.clear()
+    assert main(["solve", PUZZLE, "steps=5"]) == 0
+    assert set(seen) == {None}
+    assert main(["solve", PUZZLE, "--precision", "fp16"]) == 2
+    assert "fp16 needs a CUDA device" in capsys.readouterr().err

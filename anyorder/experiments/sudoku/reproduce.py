@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anyorder.cli.plan_args import add_precision_argument
 from anyorder.decode import Plan
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.experiments.sudoku import report as rep
@@ -56,6 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s, as the paper)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu | cuda")
+    add_precision_argument(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--arm-n", type=int, default=None,
                    help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
