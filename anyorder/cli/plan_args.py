@@ -13,7 +13,7 @@ import argparse
 
 from anyorder.decode import BUDGETS, DECODERS, NOISES, SCORES, VALUES, Plan
 from anyorder.decode.noise import NOISE_PRESETS
-from anyorder.models.precision import PRECISIONS
+from anyorder.models.precision import PRECISION_HELP, PRECISIONS
 from anyorder.objectives.schedule import SCHEDULES
 from anyorder.options import field_help, parse_overrides, replace_checked
 
@@ -47,9 +47,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser, defaults: Plan = Plan())
 def add_precision_argument(parser: argparse.ArgumentParser) -> None:
     """``--precision fp32|bf16|fp16``: the model calls' autocast dtype (``models.precision``); ``run_command``
     runs the whole command inside it."""
-    parser.add_argument("--precision", default="fp32", choices=list(PRECISIONS),
-                        help="model-call precision: fp32 (default), bf16 autocast (~2.4x faster on CPUs with AMX / "
-                             "AVX512-BF16 and on GPUs; near-tie orders may differ), fp16 (CUDA only)")
+    parser.add_argument("--precision", default="fp32", choices=list(PRECISIONS), help=PRECISION_HELP)
 
 
 def plan_help(defaults: Plan) -> str:

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from anyorder.cli.plan_args import add_precision_argument
 from anyorder.decode import Plan
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.experiments.sudoku import report as rep
@@ -31,6 +30,7 @@ from anyorder.experiments.sudoku import strategies as st
 from anyorder.experiments.sudoku.arm import solve_sudoku_arm
 from anyorder.experiments.sudoku.gap import run_gap
 from anyorder.experiments.sudoku.tables import COLUMNS, protocol_differences, with_paper_numbers, write_table
+from anyorder.models.precision import PRECISION_HELP, PRECISIONS
 from anyorder.options import parse_overrides, replace_checked
 from anyorder.tasks.sudoku.dataset import shipped
 from anyorder.tasks.sudoku.metrics import per_puzzle
@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=50, help="reverse steps (default: %(default)s, as the paper)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu | cuda")
-    add_precision_argument(p)
+    p.add_argument("--precision", default="fp32", choices=list(PRECISIONS), help=PRECISION_HELP)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--arm-n", type=int, default=None,
                    help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
