@@ -73,6 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default="sudoku", choices=["sudoku", "zebra"],
                    help="zebra: Zebra puzzles (clue tokens or JSON lines; see anyorder.cli.zebra_solve)")
     p.add_argument("--size", default=None, help="--task zebra: HOUSESxATTRIBUTES of token lines without ANSWER")
+    p.add_argument("--sizes", default=None, help="--task zebra: solve only the puzzles of these sizes, e.g. 3-4x3-4 "
+                   "(the shipped MDM's; the shipped test split has 3-6 x 3-6)")
     p.set_defaults(func=cmd_solve)
     d = sub.add_parser("demo", help="compare decoding strategies on the shipped Sudoku test split")
     d.add_argument("--n", type=int, default=DEMO_N, help="test puzzles (default: %(default)s)")
@@ -159,6 +161,8 @@ def format_grid(grid: np.ndarray) -> str:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    if getattr(args, "task", "sudoku") != "zebra" and (args.size or args.sizes):
+        raise InputError("--size and --sizes apply to --task zebra only")
     if getattr(args, "task", "sudoku") == "zebra":
         from anyorder.cli.zebra_solve import cmd_solve_zebra
         if args.puzzle is not None and "=" in args.puzzle.split()[0] and " " not in args.puzzle:

@@ -29,7 +29,11 @@ from anyorder.tasks.zebra.metrics import verify
 def read_items(args):
     n = m = None
     if getattr(args, "size", None):
-        ((n, m),) = parse_sizes(args.size)
+        sizes = parse_sizes(args.size)
+        if len(sizes) != 1:
+            raise InputError(f"--size {args.size}: one size (HOUSESxATTRIBUTES, e.g. 4x4); to pick puzzles by size "
+                             f"use --sizes {args.size}")
+        ((n, m),) = sizes
     if (args.puzzle is None) == (args.file is None):
         raise InputError("give exactly one of PUZZLE or --file")
     if args.puzzle is not None:
@@ -47,14 +51,21 @@ def cmd_solve_zebra(args) -> int:
     if plan.mode in ("greedy", "beam"):
         raise InputError(f"mode={plan.mode} needs an ARM; `solve --task zebra` decodes with an MDM")
     items = read_items(args)
+    if getattr(args, "sizes", None):
+        wanted = set(parse_sizes(args.sizes))
+        items = [(p, o) for p, o in items if (p.n, p.m) in wanted]
+        if not items:
+            raise InputError(f"no puzzle of sizes {args.sizes} in the input")
     if args.limit is not None:
         items = items[:args.limit]
     loaded = load_zebra(args.checkpoint or DEFAULT_CHECKPOINT, args.device, "zebra")
     ev = mdm_evaluation(loaded, items)
     for i, (p, _) in enumerate(items):
         if p.n > ev.max_n or p.m > ev.max_m or len(p.clues) > ev.max_clues:
+            hint = (f"; solve only the sizes it reads with --sizes 3-{ev.max_n}x2-{ev.max_m}"
+                    if p.n > ev.max_n or p.m > ev.max_m else "")
             raise InputError(f"puzzle {i + 1} ({p.size}, {len(p.clues)} clues) exceeds what the checkpoint was "
-                             f"trained on ({ev.max_n}x{ev.max_m}, <= {ev.max_clues} clues)")
+                             f"trained on ({ev.max_n}x{ev.max_m}, <= {ev.max_clues} clues){hint}")
     problems = ev.problems()
     answers, res = decode_problems(loaded.model, ev, problems, plan, loaded.tokenizer.mask_id, seed=args.seed)
     ok = verify(problems.inputs.puzzles, answers)

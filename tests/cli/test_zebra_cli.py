@@ -50,3 +50,29 @@ def test_solve_zebra_bad_input(tmp_path, ckpt, capsys):
     write_jsonl(big, generate(1, seed=1, sizes=((6, 6),)))
     assert main(["solve", "--task", "zebra", "--file", str(big), "--checkpoint", str(ckpt)]) == 2
     assert "exceeds what the checkpoint was trained on" in capsys.readouterr().err
+
+
+def test_solve_zebra_sizes_keeps_the_puzzles_the_checkpoint_reads(tmp_path, ckpt, capsys):
+    mixed = tmp_path / "mixed.jsonl"
+    write_jsonl(mixed, generate(4, seed=5, sizes=((3, 3), (6, 6))))
+    sizes = [p.size for p, _ in read_file(mixed)]
+    assert main(["solve", "--task", "zebra", "--file", str(mixed), "--checkpoint", str(ckpt)]) == 2
+    assert "; solve only the sizes it reads with --sizes 3-" in capsys.readouterr().err
+    out = tmp_path / "a.jsonl"
+    rc = main(["solve", "--task", "zebra", "--file", str(mixed), "--checkpoint", str(ckpt), "--sizes", "3x3",
+               "--output", str(out), "steps=4"])
+    assert rc in (0, 1)
+    assert [len(json.loads(x)["answer"][0]) for x in out.read_text().splitlines()] == [3] * sizes.count("3x3")
+    assert main(["solve", "--task", "zebra", "--file", str(mixed), "--checkpoint", str(ckpt), "--sizes", "5x5"]) == 2
+    assert "no puzzle of sizes 5x5 in the input" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "zebra", "--size", "3-4x3-4"], "--size 3-4x3-4: one size"),
+    (["--sizes", "3x3"], "--size and --sizes apply to --task zebra only"),
+])
+def test_solve_size_options_misused_exit_2_naming_them(tmp_path, argv, message, capsys):
+    f = tmp_path / "p.txt"
+    f.write_text("= LHS c 0 1 RHS n 0 2 CLUE_END\n")
+    assert main(["solve", "--file", str(f), *argv]) == 2
+    assert message in capsys.readouterr().err
