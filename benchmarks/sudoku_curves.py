@@ -24,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,14 @@ def _anyorder(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "anyorder", *args], env=env, cwd=ROOT, **kw)
 
 
+def default_sigint() -> None:
+    """In the trainer's process before it starts: SIGINT back to its default. A job started in the background by a
+    shell (``nohup ... &``) inherits SIGINT ignored, and Python then never installs its KeyboardInterrupt handler,
+    so a ``--time-limit`` SIGINT that arrived before the trainer's own handler was lost and the run went on to
+    ``max_steps``; with the default, such an early SIGINT stops the trainer before it has trained anything."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def train(recipe: str, out: Path, steps: int, snapshots: int, train_path: str, time_limit: float | None) -> Path:
     """Run (or resume) one recipe; returns its run directory. Start time goes to run_dir/curve_start.json."""
     preset, overrides = RECIPES[recipe]
@@ -84,7 +93,8 @@ def train(recipe: str, out: Path, steps: int, snapshots: int, train_path: str, t
     stamp.write_text(json.dumps({"start": start, "done": False}))
     log = open(out / f"{name}.log", "a")
     proc = subprocess.Popen([sys.executable, "-m", "anyorder", "train", *args] + (["--resume"] if resume else []),
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=log, stderr=log)
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=log, stderr=log,
+                            preexec_fn=default_sigint)
     try:
         proc.wait(timeout=time_limit)
     except subprocess.TimeoutExpired:

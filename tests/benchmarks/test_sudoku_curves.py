@@ -97,3 +97,29 @@ def test_minutes_come_from_the_trainer_clock_and_refresh_old_rows(curves, tmp_pa
     assert len(rows) == 2 * 2 * len(curves.STRATEGIES)
     saved = list(curves.csv.DictReader((tmp_path / "curves.csv").open()))
     assert float(saved[0]["wall_min"]) == 2.0 and saved[0]["exact"] == "0.5"
+
+
+def test_time_limit_sigint_stops_a_trainer_started_from_a_background_shell(curves):
+    """A background job inherits SIGINT ignored; the trainer's process gets it back (else --time-limit was lost)."""
+    import signal
+    import subprocess
+    import sys
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under `nohup ... &`
+    try:
+        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        ignoring = subprocess.Popen(sleeper)
+        restored = subprocess.Popen(sleeper, preexec_fn=curves.default_sigint)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        time.sleep(0.5)
+        for proc in (ignoring, restored):
+            proc.send_signal(signal.SIGINT)
+        assert restored.wait(timeout=20) != 0  # stopped by the SIGINT
+        with pytest.raises(subprocess.TimeoutExpired):
+            ignoring.wait(timeout=1)  # the control: without the reset the SIGINT is lost
+    finally:
+        ignoring.kill()
+        restored.kill()
+        ignoring.wait()
