@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--train-path", default="generate", help="training data (task_options.train_path)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per recipe before SIGINT (resumable)")
     p.add_argument("--plot-only", action="store_true", help="redraw curves.png from curves.csv")
+    p.add_argument("--eval-only", action="store_true",
+                   help="score the snapshots the runs already have, without training (e.g. a run stopped by the end "
+                        "of a session); rerun without it to continue training")
     a = p.parse_args(argv)
     recipes = a.recipes.split(",")
     unknown = sorted(set(recipes) - set(RECIPES))
@@ -227,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"unknown recipe(s) {unknown}; valid: {list(RECIPES)}")
     a.out.mkdir(parents=True, exist_ok=True)
     if not a.plot_only:
-        for recipe in recipes:
+        for recipe in recipes if not a.eval_only else ():
             train(recipe, a.out, a.steps, a.snapshots, a.train_path, a.time_limit)
         rows = evaluate(a.out, recipes, a.n_eval)
     else:

@@ -123,3 +123,22 @@ def test_time_limit_sigint_stops_a_trainer_started_from_a_background_shell(curve
         ignoring.kill()
         restored.kill()
         ignoring.wait()
+
+
+def test_eval_only_scores_saved_snapshots_without_starting_a_trainer(curves, tmp_path, monkeypatch):
+    run_dir = tmp_path / "runs" / "curve-elbo"
+    (run_dir / "checkpoints" / "step_00000004").mkdir(parents=True)
+    (run_dir / "checkpoints" / "step_00000004" / "config.json").write_text("{}")
+    (run_dir / "curve_start.json").write_text(json.dumps({"start": time.time(), "done": False}))
+    (run_dir / "metrics.jsonl").write_text(json.dumps({"step": 4, "samples": 256, "flops": 1.0, "elapsed_s": 60.0}))
+
+    def no_trainer(*a, **kw):
+        raise AssertionError("--eval-only started a trainer")
+
+    monkeypatch.setattr(curves.subprocess, "Popen", no_trainer)
+    monkeypatch.setattr(curves, "exact", lambda *a: 0.5)
+    monkeypatch.setattr(curves, "plot", lambda rows, path: None)
+    curves.main(["--out", str(tmp_path), "--recipes", "elbo", "--eval-only"])
+    rows = list(curves.csv.DictReader((tmp_path / "curves.csv").open()))
+    assert {(r["step"], r["wall_min"], r["exact"]) for r in rows} == {("4", "1.0", "0.5")}
+    assert len(rows) == 2 * len(curves.STRATEGIES)
