@@ -17,16 +17,22 @@
 #                    on the shipped test and hard splits (1,000 each: eval_{test,hard}.json in the run directory).
 #                    The run is named after the shipped weights' hash, so it resumes until a new model is shipped;
 #                    export and commit it by hand when it beats the shipped one (docs/training.md).
+#   mdm-paper        issue 11 item 6: the paper codebase's model setting (sudoku-mdm-paper: 3 x 384 GPT-2, tied
+#                    embeddings, 164-token prompt+response, bf16 autocast, ~2x on this CPU) from scratch, cosine over
+#                    MDM_PAPER_S trainer seconds (default 21600, accumulating across sessions), then
+#                    `reproduce sudoku --n 50` on it: does the literal remasking decoder (re-predict visible
+#                    tokens) work with this setting? (report in $RUNS/mdm-paper/report)
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
-# it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft).
+# it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft), MDM_PAPER_S (mdm-paper).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
 CURVE_RECIPES=${CURVE_RECIPES:-elbo-6x256,elbo-const-lr}
 MDM_FT_S=${MDM_FT_S:-3600}
 MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
+MDM_PAPER_S=${MDM_PAPER_S:-21600}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
 SUDOKU_DATA=$RUNS/data/sudoku_train.npz
 ZEBRA_DATA=$RUNS/data/zebra_small_train.jsonl
@@ -80,6 +86,16 @@ job_mdm-ft() {
   done
 }
 
+job_mdm-paper() {
+  job_data
+  local run=$RUNS/mdm-paper/sudoku-mdm-paper-cpu resume=()
+  [ -f "$run/checkpoints/latest" ] && resume=(--resume)
+  anyorder train sudoku-mdm-paper task_options.train_path="$SUDOKU_DATA" max_seconds="$MDM_PAPER_S" \
+    optim.warmup_steps=200 log_every=50 ckpt_every=250 keep_checkpoints=3 eval_every=0 name=sudoku-mdm-paper-cpu \
+    --out-dir "$RUNS/mdm-paper" --no-progress "${resume[@]}"
+  anyorder reproduce sudoku --checkpoint "$run" --n 50 --out "$RUNS/mdm-paper/report"
+}
+
 if [ $# -eq 0 ]; then awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 2; fi
 for job in "$@"; do
   if [ "$job" = status ]; then
@@ -88,9 +104,9 @@ for job in "$@"; do
     continue
   fi
   if ! declare -F "job_$job" > /dev/null; then
-    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft status" >&2; exit 2
+    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-paper status" >&2; exit 2
   fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_PAPER_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
   echo "started $job (pid $!, log $RUNS/$job.log)"
 done
