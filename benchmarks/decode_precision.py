@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for r in rows:
         print(f"{r['split']}: n {r['n']}  fp32 {r['fp32_puzzles_per_s']:.2f} puzzles/s, {r['fp32_exact_pct']:.1f}% | "
               f"{r['precision']} {r['other_puzzles_per_s']:.2f} puzzles/s ({r['speedup']:.2f}x), "
-              f"{r['other_exact_pct']:.1f}% | grids differ {r['grids_differ_pct']:.1f}%, McNemar p {r['mcnemar_p']:.3g}")
+              f"{r['other_exact_pct']:.1f}% | grids differ {r['grids_differ_pct']:.1f}%, "
+              f"McNemar p {r['mcnemar_p']:.3g}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

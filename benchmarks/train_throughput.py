@@ -12,7 +12,7 @@ optimizer and scheduler step) on random digit boards, so the number includes eve
 
     python benchmarks/train_throughput.py --steps 20 --json out.json
     python benchmarks/train_throughput.py --model cpu-4x128 --threads 1
-    python benchmarks/train_throughput.py --modes eager --mixed-precision bf16     # a GPU, or a CPU with AMX/AVX512-BF16
+    python benchmarks/train_throughput.py --modes eager --mixed-precision bf16   # GPU, or CPU with AMX/AVX512-BF16
 """
 from __future__ import annotations
 

@@ -94,7 +94,8 @@ def _precision(args: argparse.Namespace) -> contextlib.AbstractContextManager:
 
 def run_command(args: argparse.Namespace, func: Callable[[argparse.Namespace], int | None]) -> int:
     """Run ``func(args)`` inside the boundary: pre-flight checks, the --output lock, the ``--precision`` autocast
-    (``models.precision``), and the exit statuses of the module docstring. Never raises (except SystemExit from the command itself)."""
+    (``models.precision``), and the exit statuses of the module docstring. Never raises (except SystemExit from
+    the command itself)."""
     name = " ".join(str(x) for x in (getattr(args, "command", None), getattr(args, "dataset", None)) if x)
     try:
         check_common(args)

@@ -197,8 +197,9 @@ def solve_summary(grids: np.ndarray, puzzles: np.ndarray, solutions: np.ndarray 
     pct = lambda key: None if key not in m else round(100 * float(m[key].mean()), 4)  # noqa: E731
     return {"format": "anyorder-solve-summary", "version": 1, "task": "sudoku", "model": what,
             "checkpoint": None if checkpoint is None else str(checkpoint), "plan": plan_record(plan),
-            "seed": args.seed, "device": args.device, "precision": getattr(args, "precision", "fp32"), "file": args.file,
-            "limit": args.limit, "output": args.output, "n": n, "n_valid": int(m["valid"].sum()), "valid_pct": pct("valid"),
+            "seed": args.seed, "device": args.device, "precision": getattr(args, "precision", "fp32"),
+            "file": args.file, "limit": args.limit, "output": args.output, "n": n, "n_valid": int(m["valid"].sum()),
+            "valid_pct": pct("valid"),
             "n_exact": int(m["exact"].sum()) if "exact" in m else None, "exact_pct": pct("exact"),
             "cell_pct": pct("cell"), "mean_nfe": None if nfe is None else float(np.mean(nfe))}
 

@@ -6,8 +6,9 @@
 On CPUs with AMX or AVX512-BF16 and on GPUs, bf16 autocast makes the forward pass of the shipped Sudoku MDM
 ~2.4x faster on one CPU thread and ``anyorder solve`` ~2x (docs/benchmarks.md); the logits are rounded to bf16
 before the float32 softmax, so near-ties in the planner's score may break differently
-(``benchmarks/decode_precision.py`` measures how often the decoded answer changes). ``fp16`` needs a CUDA device. The command line's ``--precision`` (solve, demo, decode,
-reproduce) wraps the whole command in this context.
+(``benchmarks/decode_precision.py`` measures how often the decoded answer changes). ``fp16`` needs a CUDA
+device. The command line's ``--precision`` (solve, demo, decode, reproduce sudoku) wraps the whole command in
+this context.
 """
 from __future__ import annotations
 
