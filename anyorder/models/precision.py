@@ -3,8 +3,8 @@
     with inference_precision("bf16", "cpu"):
         decoded = decode(model, x, plan)
 
-On CPUs with AMX or AVX512-BF16 and on GPUs, bf16 autocast makes the forward pass of the shipped Sudoku MDM
-~2.4x faster on one CPU thread and ``anyorder solve`` ~2x (docs/benchmarks.md); the logits are rounded to bf16
+On CPUs with AMX or AVX512-BF16 and on GPUs, bf16 autocast makes Sudoku decoding with the shipped MDM 1.7-2x
+faster (docs/benchmarks.md); the logits are rounded to bf16
 before the float32 softmax, so near-ties in the planner's score may break differently
 (``benchmarks/decode_precision.py`` measures how often the decoded answer changes). ``fp16`` needs a CUDA
 device. The command line's ``--precision`` (solve, demo, decode, reproduce sudoku) wraps the whole command in
