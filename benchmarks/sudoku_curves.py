@@ -230,8 +230,9 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"unknown recipe(s) {unknown}; valid: {list(RECIPES)}")
     a.out.mkdir(parents=True, exist_ok=True)
     if not a.plot_only:
-        for recipe in recipes if not a.eval_only else ():
-            train(recipe, a.out, a.steps, a.snapshots, a.train_path, a.time_limit)
+        if not a.eval_only:
+            for recipe in recipes:
+                train(recipe, a.out, a.steps, a.snapshots, a.train_path, a.time_limit)
         rows = evaluate(a.out, recipes, a.n_eval)
     else:
         rows = list(csv.DictReader((a.out / "curves.csv").open()))
