@@ -13,11 +13,11 @@ Sequences are 243 tokens (81 (row, col, value) triples, vocabulary 11); the loss
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 
 import torch
+from _output import write_json
 from _timing import time_train_steps
 
 from anyorder.models.transformer import count_parameters, paper_config
@@ -84,9 +84,7 @@ def main() -> None:
         print(f"{r['config']:>4} {r['params'] / 1e6:6.1f}M params  batch {r['batch_size']:3d}  {r['device']:>6} "
               f"x{r['threads']} threads  {r['samples_per_s']:9.2f} samples/s  "
               f"{r['train_flops_per_s'] / 1e12:7.3f} TFLOP/s  ({platform.processor() or platform.machine()})")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+    write_json(args.json, rows)
 
 
 if __name__ == "__main__":

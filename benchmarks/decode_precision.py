@@ -10,10 +10,10 @@ puzzles whose decoded grid differs, and the exact McNemar p-value of the paired 
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 import torch
+from _output import write_json
 
 from anyorder.evaluation.paired import paired_outcome
 from anyorder.experiments.sudoku import evaluate as ev
@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"{r['precision']} {r['other_puzzles_per_s']:.2f} puzzles/s ({r['speedup']:.2f}x), "
               f"{r['other_exact_pct']:.1f}% | grids differ {r['grids_differ_pct']:.1f}%, "
               f"McNemar p {r['mcnemar_p']:.3g}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    write_json(args.json, rows)
     return rows
 
 

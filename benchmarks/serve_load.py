@@ -16,9 +16,9 @@ import json
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+from _output import write_json
 
 from anyorder.experiments.visual.app import Limits, create_app, running
 from anyorder.experiments.visual.replay import load_displayed
@@ -115,9 +115,7 @@ def main(argv=None) -> int:
         "torch_threads": torch.get_num_threads(),
     }
     print(json.dumps(result, indent=1))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.out, result)
     return 0 if not stats["errors"] and alive and len(lat) == args.requests else 1
 
 

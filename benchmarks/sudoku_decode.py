@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from _output import write_json
 
 from anyorder.experiments.sudoku import evaluate as ev
 from anyorder.experiments.sudoku import strategies as st
@@ -41,9 +42,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
              "exact_pct": 100 * float(exact), "seconds": dec.seconds, "n": len(data), "device": args.device}
         results.append(r)
         print(f"{s.name:60s} {r['puzzles_per_s']:8.1f} puzzles/s  NFE {r['mean_nfe']:5.1f}  exact {r['exact_pct']:5.1f}%")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results)
     return results
 
 

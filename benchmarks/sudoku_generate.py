@@ -13,6 +13,7 @@ import time
 
 import numba
 import numpy as np
+from _output import write_json
 
 from anyorder.tasks.sudoku.generate import generate
 from anyorder.tasks.sudoku.techniques import TECHNIQUES, rate
@@ -50,9 +51,7 @@ def main() -> None:
         "hardest_technique_unsolvable": {TECHNIQUES[t]: int(((hardest == t) & ~solvable).sum()) for t in TECHNIQUES},
     }
     print(json.dumps(out, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+    write_json(args.json, out)
 
 
 if __name__ == "__main__":

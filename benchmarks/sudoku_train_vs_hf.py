@@ -14,11 +14,11 @@ both, since the architectures match) and the ratio ours / HF.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
 import torch
+from _output import write_json
 from torch import nn
 
 from anyorder.models.transformer import ModelConfig, Transformer, count_parameters, paper_config
@@ -148,9 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{r['flops_per_s'] / 1e9:8.2f} GFLOP/s")
     print(f"ours / HF = {result['ours_over_hf']:.3f}  (device {result['device']}, batch {args.batch_size}, "
           f"L={args.seq_len}, {args.reps} reps x {args.steps} steps)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    write_json(args.json, result)
     return result
 
 

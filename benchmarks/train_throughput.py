@@ -17,12 +17,12 @@ optimizer and scheduler step) on random digit boards, so the number includes eve
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 
 import torch
+from _output import write_json
 from _timing import time_train_steps
 
 from anyorder.models.transformer import ModelConfig, count_parameters, paper_config
@@ -93,10 +93,8 @@ def main() -> None:
     for r in rows:
         print(f"{'compile' if r['compile'] else 'eager':<8} {r['device']:<8} {r['mixed_precision']:<9} "
               f"{r['samples_per_s']:>10.1f} {r['samples_per_s'] * SEQ_LEN:>10.0f} {r['warmup_s']:>9.1f}")
-    if args.json:
-        meta = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": torch.get_num_threads()}
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "rows": rows}, f, indent=2)
+    meta = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": torch.get_num_threads()}
+    write_json(args.json, {"meta": meta, "rows": rows})
 
 
 if __name__ == "__main__":
