@@ -14,10 +14,11 @@ import os
 import torch
 
 from anyorder.configs import get_config
-from anyorder.errors import ConfigError
+from anyorder.errors import ConfigError, InputError
 from anyorder.evaluation.tasks import evaluate_all, evaluate_task
 from anyorder.io import check_new_path
 from anyorder.tasks.registry import build_task
+from anyorder.train.average import average_checkpoints
 from anyorder.train.checkpoint import export_checkpoint, load
 from anyorder.train.config import apply_overrides
 from anyorder.train.trainer import fit
@@ -49,15 +50,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     x = sub.add_parser("export", help="write an inference-only copy of a checkpoint (weights + config)",
                        description="Copy a checkpoint's model.safetensors (EMA weights if used) and config.json "
-                                   "to DEST, dropping raw weights and optimizer state; hashes are re-verified.")
-    x.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint directory or run directory")
+                                   "to DEST, dropping raw weights and optimizer state; hashes are re-verified. "
+                                   "Given several checkpoints of one model (steps of a run, fine-tunes of one "
+                                   "parent), write their weight average instead (checkpoint averaging / model "
+                                   "soup; the sources are recorded in config.json under averaged_from).")
+    x.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT", help="checkpoint directory or run directory")
     x.add_argument("dest", metavar="DEST", help="new directory to create")
+    x.add_argument("--weights", type=float, nargs="+", metavar="W",
+                   help="with several checkpoints: one non-negative weight each (normalised; default uniform)")
     x.add_argument("--note", help="free-text provenance note stored in config.json")
     x.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    print(export_checkpoint(args.checkpoint, args.dest, args.note))
+    if len(args.checkpoints) > 1:
+        print(average_checkpoints(args.checkpoints, args.dest, args.weights, args.note))
+        return 0
+    if args.weights is not None:
+        raise InputError("--weights needs two or more checkpoints to average")
+    print(export_checkpoint(args.checkpoints[0], args.dest, args.note))
     return 0
 
 

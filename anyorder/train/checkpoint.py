@@ -526,15 +526,21 @@ def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None)
         return _export(ckpt, config, dst, note)
 
 
-def _export(ckpt: Path, config: dict, dst: Path, note: str | None) -> Path:
+def _export(ckpt: Path, config: dict, dst: Path, note: str | None,
+            weights: dict[str, torch.Tensor] | None = None, extra: dict[str, Any] | None = None) -> Path:
+    """Write the inference copy of ``ckpt`` to ``dst`` (atomically); ``weights`` replace its model.safetensors
+    and ``extra`` entries are added to the copy's config (checkpoint averaging, ``train.average``)."""
     tmp = dst.with_name(f".{dst.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     keep = [name for name in config["files"] if name != "raw_model.safetensors" and not name.startswith("train_state/")]
     for name in keep:  # the weights and the tokenizer's files
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ckpt / name, tmp / name)
-    out = {**config, "files": {name: _sha256(tmp / name) for name in keep}}
+        if name == "model.safetensors" and weights is not None:
+            save_file(_plain(weights), str(tmp / name))
+        else:
+            shutil.copyfile(ckpt / name, tmp / name)
+    out = {**config, **(extra or {}), "files": {name: _sha256(tmp / name) for name in keep}}
     if note:
         out["export_note"] = note
     (tmp / "config.json").write_text(json.dumps(out, indent=1))
