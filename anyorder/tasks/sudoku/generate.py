@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from anyorder.tasks.sudoku.numba_threads import keeps_torch_threads
 from anyorder.tasks.sudoku.solver import search
 
 
@@ -98,6 +99,7 @@ def _generate_batch(seeds):
     return puzzles, solutions
 
 
+@keeps_torch_threads
 def generate(n: int, seed: int, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Puzzles start..start+n-1 of stream ``seed``: (n, 81) int8 puzzles (0 = blank) and solutions."""
     return _generate_batch(puzzle_seeds(seed, start, n))

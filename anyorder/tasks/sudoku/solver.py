@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from anyorder.tasks.sudoku.candidates import popcount as _popcount
+from anyorder.tasks.sudoku.numba_threads import keeps_torch_threads
 
 ALL = 0x3FE  # bits 1..9
 
@@ -133,12 +134,14 @@ def _solve_batch(grids):
     return sol, cnt
 
 
+@keeps_torch_threads
 def count_solutions(grids: np.ndarray, limit: int = 2) -> np.ndarray:
     """(B,) number of solutions of each grid, capped at ``limit``. grids: (B, 81) or (81,)."""
     g = np.ascontiguousarray(np.asarray(grids, dtype=np.int8).reshape(-1, 81))
     return _count_batch(g, int(limit))
 
 
+@keeps_torch_threads
 def solve(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First solution (B, 81) int8 (zeros where none) and the solution count capped at 2, (B,)."""
     g = np.ascontiguousarray(np.asarray(grids, dtype=np.int8).reshape(-1, 81))

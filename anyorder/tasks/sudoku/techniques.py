@@ -31,6 +31,7 @@ from anyorder.tasks.sudoku.candidates import (
     remove_candidates,
     same_order,
 )
+from anyorder.tasks.sudoku.numba_threads import keeps_torch_threads
 
 TECHNIQUES = {2: "lone_single", 3: "hidden_single", 4: "naked_pair", 5: "naked_triplet",
               6: "locked_candidate", 7: "xy_wing", 8: "unique_rectangle"}
@@ -315,6 +316,7 @@ def _rate_batch(puzzles, groups, sees):
     return solved, order, tech, counts
 
 
+@keeps_torch_threads
 def rate(puzzles: np.ndarray) -> dict[str, np.ndarray]:
     """Rate a batch with the 7-technique step solver (both cores via numba prange).
 

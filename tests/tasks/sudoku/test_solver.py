@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 from anyorder.tasks.sudoku.board import conflicts, from_strings, is_complete_valid, to_string
@@ -44,3 +48,27 @@ def test_conflicting_givens_have_no_solution():
     assert count_solutions(g)[0] == 0
     sol, cnt = solve(g)
     assert cnt[0] == 0 and (sol == 0).all()
+
+
+SEES_ONE_THREAD = """
+import torch
+from anyorder.tasks.sudoku.generate import generate
+from anyorder.tasks.sudoku.solver import count_solutions, solve
+from anyorder.tasks.sudoku.techniques import rate
+seen = [torch.get_num_threads()]
+puzzles, _ = generate(4, seed=3)
+seen.append(torch.get_num_threads())
+for call in (count_solutions, solve, rate):
+    call(puzzles)
+    seen.append(torch.get_num_threads())
+print(seen)
+"""
+
+
+def test_numba_kernels_leave_torch_thread_count_alone():
+    """numba's OpenMP layer sets the process-wide OpenMP thread count torch reads; a process started with
+    OMP_NUM_THREADS=1 stays at one torch thread after the generator, solver and rater ran (on a 2-core machine
+    it went to 2 before the fix)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", SEES_ONE_THREAD], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[1, 1, 1, 1, 1]", out.stderr
