@@ -19,7 +19,7 @@
 #                    export and commit it by hand when it beats the shipped one (docs/training.md).
 #   mdm-paper        issue 11 item 6: the paper codebase's model setting (sudoku-mdm-paper: 3 x 384 GPT-2, tied
 #                    embeddings, 164-token prompt+response, bf16 autocast, ~2x on this CPU) from scratch, cosine over
-#                    MDM_PAPER_S trainer seconds (default 21600, accumulating across sessions), then
+#                    MDM_PAPER_S seconds of trainer CPU time (default 21600, accumulating across sessions), then
 #                    `reproduce sudoku --n 50` on it: does the literal remasking decoder (re-predict visible
 #                    tokens) work with this setting? (report in $RUNS/mdm-paper/report)
 #
@@ -78,8 +78,8 @@ job_mdm-ft() {
   [ -f "$RUNS/mdm-ft/$name/checkpoints/latest" ] && resume=(--resume)
   anyorder train sudoku-mdm-gpu objective="$MDM_FT_OBJECTIVE" puma.steps=20 puma.random_fraction=0.2 \
     init_from="$shipped" task_options.train_path="$SUDOKU_DATA" optim.lr=1.5e-4 optim.warmup_steps=50 \
-    optim.min_lr_ratio=0.0 batch_size=64 max_steps=1000000 max_seconds="$MDM_FT_S" mixed_precision=no eval_every=0 \
-    ckpt_every=250 keep_checkpoints=20 log_every=50 name="$name" --out-dir "$RUNS/mdm-ft" --no-progress "${resume[@]}"
+    optim.min_lr_ratio=0.0 batch_size=64 max_steps=1000000 max_seconds="$MDM_FT_S" budget_clock=cpu mixed_precision=no \
+    eval_every=0 ckpt_every=250 keep_checkpoints=20 log_every=50 name="$name" --out-dir "$RUNS/mdm-ft" --no-progress "${resume[@]}"
   for split in test hard; do
     anyorder solve --file "anyorder/assets/sudoku/$split.npz" --checkpoint "$RUNS/mdm-ft/$name" \
       --output "$RUNS/mdm-ft/$name/solved_$split.txt" --summary "$RUNS/mdm-ft/$name/eval_$split.json" || true
@@ -90,7 +90,7 @@ job_mdm-paper() {
   job_data
   local run=$RUNS/mdm-paper/sudoku-mdm-paper-cpu resume=()
   [ -f "$run/checkpoints/latest" ] && resume=(--resume)
-  anyorder train sudoku-mdm-paper task_options.train_path="$SUDOKU_DATA" max_seconds="$MDM_PAPER_S" \
+  anyorder train sudoku-mdm-paper task_options.train_path="$SUDOKU_DATA" max_seconds="$MDM_PAPER_S" budget_clock=cpu \
     optim.warmup_steps=200 log_every=50 ckpt_every=250 keep_checkpoints=3 eval_every=0 name=sudoku-mdm-paper-cpu \
     --out-dir "$RUNS/mdm-paper" --no-progress "${resume[@]}"
   anyorder reproduce sudoku --checkpoint "$run" --n 50 --out "$RUNS/mdm-paper/report"

@@ -91,6 +91,9 @@ class TrainConfig:
     # runs such as scripts/gpu_all.sh). The time spent is stored in checkpoints, so --resume continues the budget.
     # Steps then depend on the machine's speed: such a run is reproducible from its checkpoints, not bit for bit.
     max_seconds: float = 0.0
+    # what max_seconds counts: "wall" (elapsed time) or "cpu" (CPU time of the training thread, for CPU training on
+    # a shared or niced machine: time the trainer waits for the cores is not spent from the budget)
+    budget_clock: str = "wall"
 
     def __post_init__(self) -> None:
         model_kind(self.model_kind)  # unknown kinds raise ConfigError listing the valid ones
@@ -104,6 +107,8 @@ class TrainConfig:
             raise ConfigError("eval_every and ckpt_every must be >= 0 and keep_checkpoints >= 1")
         if self.max_seconds < 0:
             raise ConfigError(f"max_seconds must be >= 0 (0 = no wall-clock budget), got {self.max_seconds}")
+        if self.budget_clock not in ("wall", "cpu"):
+            raise ConfigError(f"unknown budget_clock {self.budget_clock!r}; valid: ['wall', 'cpu']")
         if self.ema is not None and not 0.0 < self.ema < 1.0:
             raise ConfigError(f"ema must be None or in (0, 1), got {self.ema}")
         if not self.name or "/" in self.name:

@@ -44,8 +44,8 @@ from anyorder.train.progressive import Chains, progressive_loss
 
 MASK_SALT, DROPOUT_SALT = 1, 2
 # fields that may differ between the original run and a resumed one (they do not change the trajectory)
-RESUMABLE_CHANGES = {"max_steps", "max_seconds", "log_every", "eval_every", "ckpt_every", "keep_checkpoints",
-                     "out_dir", "compile"}
+RESUMABLE_CHANGES = {"max_steps", "max_seconds", "budget_clock", "log_every", "eval_every", "ckpt_every",
+                     "keep_checkpoints", "out_dir", "compile"}
 
 
 def _mdm(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains: Chains):
@@ -63,16 +63,30 @@ def _puma(model, batch, cfg: TrainConfig, bundle: TaskBundle, generator, chains:
 OBJECTIVES: dict[str, Callable] = {"mdm": _mdm, "ar": _ar, "puma": _puma}  # TrainConfig.objective -> loss call
 
 
+def clock_now(kind: str) -> float:
+    """Seconds on the clock ``TrainConfig.budget_clock`` names: "wall" (time.perf_counter) or "cpu" (CPU time of
+    the calling thread, the trainer's, which does its share of every intra-op parallel kernel)."""
+    return time.thread_time() if kind == "cpu" else time.perf_counter()
+
+
 @dataclass
 class Clock:
-    """Wall-clock training time against ``TrainConfig.max_seconds`` (0 = no budget); ``offset`` = earlier runs."""
+    """Training time against ``TrainConfig.max_seconds`` (0 = no budget) on the ``kind`` clock ("wall" or "cpu",
+    ``TrainConfig.budget_clock``); ``offset`` = earlier runs."""
 
     budget: float = 0.0
     offset: float = 0.0
-    start: float = dataclasses.field(default_factory=lambda: time.perf_counter())
+    kind: str = "wall"
+    start: float | None = None  # set on construction
+
+    def __post_init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        self.start = clock_now(self.kind)
 
     def elapsed(self) -> float:
-        return self.offset + time.perf_counter() - self.start
+        return self.offset + clock_now(self.kind) - self.start
 
     def fraction(self) -> float:
         """Share of the budget spent, in [0, 1]; 0 without a budget."""
@@ -100,7 +114,7 @@ class Run:
     step: int = 0  # completed optimizer steps
     tokens: int = 0  # tokens seen (all ranks), for the FLOP count
     chains: Chains = dataclasses.field(default_factory=Chains)  # objective "puma": this process's chain states
-    clock: Clock = dataclasses.field(default_factory=Clock)  # wall-clock budget (TrainConfig.max_seconds)
+    clock: Clock = dataclasses.field(default_factory=Clock)  # time budget (TrainConfig.max_seconds)
 
     @property
     def per_device_batch(self) -> int:
@@ -139,7 +153,7 @@ def setup(cfg: TrainConfig, bundle: TaskBundle) -> Run:
     if cfg.init_from:
         init_weights(raw, cfg.init_from)
     o = cfg.optim
-    clock = Clock(cfg.max_seconds)
+    clock = Clock(cfg.max_seconds, kind=cfg.budget_clock)
     optimizer = torch.optim.AdamW(param_groups(raw, o.weight_decay), lr=o.lr, betas=o.betas)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, o.warmup_steps, cfg.max_steps, o.min_lr_ratio, clock.fraction()))
@@ -256,7 +270,8 @@ def restore(run: Run) -> None:
     if run.accelerator.scaler is not None and "scaler" in state:
         run.accelerator.scaler.load_state_dict(state["scaler"])
     run.step, run.tokens = int(state["step"]), int(state["tokens"])
-    run.clock.offset, run.clock.start = float(state.get("elapsed_s", 0.0)), time.perf_counter()
+    run.clock.offset = float(state.get("elapsed_s", 0.0))
+    run.clock.restart()
     if "chains" in state and run.accelerator.num_processes == 1:
         run.chains.load_state_dict(state["chains"])
 

@@ -1,6 +1,7 @@
 """fit() in-process on a tiny fake task: files written, resume is exact, interrupts save, LR schedule."""
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -167,6 +168,30 @@ def test_max_seconds_stops_decays_and_resumes(tmp_path, monkeypatch):
     more = trainer.fit(config(tmp_path, max_steps=1000, max_seconds=80.0, log_every=1, eval_every=0,
                               ckpt_every=0, **{"optim.min_lr_ratio": 0.0}), resume=True, progress=False)
     assert ckpt.load(more).step > step  # a larger budget continues from the stored time
+
+
+def test_cpu_budget_clock_counts_only_the_trainer_threads_cpu_time(tmp_path, monkeypatch):
+    """budget_clock=cpu: wall time the trainer spends waiting (a shared or niced machine) is not spent."""
+    wall = FakeTime()
+    monkeypatch.setattr(trainer.time, "perf_counter", lambda: 1e9 * wall())  # the wall clock: a lifetime per call
+    monkeypatch.setattr(trainer.time, "thread_time", FakeTime())
+    cfg = config(tmp_path, max_steps=1000, max_seconds=40.0, budget_clock="cpu", log_every=1, eval_every=0,
+                 ckpt_every=0)
+    step = ckpt.load(trainer.fit(cfg, progress=False)).step
+    assert 2 < step < 40  # the fake CPU clock ran out, not the wall clock (which would stop it at step 0 or 1)
+    state = ckpt.load_train_state(ckpt.resolve(cfg.run_dir), ckpt.read_config(ckpt.resolve(cfg.run_dir)))
+    assert 40.0 <= state["elapsed_s"] < 100.0
+
+
+def test_clock_kinds():
+    cpu, wall = trainer.Clock(10.0, kind="cpu"), trainer.Clock(10.0)
+    busy = sum(i * i for i in range(200_000))  # CPU work: both clocks advance
+    assert busy > 0 and cpu.elapsed() > 0 and wall.elapsed() > 0
+    before = cpu.elapsed()
+    time.sleep(0.2)  # waiting: only the wall clock advances
+    assert cpu.elapsed() - before < 0.1 and wall.elapsed() >= 0.2
+    with pytest.raises(ConfigError, match="budget_clock"):
+        TrainConfig(name="r", task="fake", budget_clock="gpu")
 
 
 def test_max_seconds_must_not_be_negative():
