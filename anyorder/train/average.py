@@ -14,7 +14,14 @@ import torch
 
 from anyorder.errors import CheckpointError
 from anyorder.io import check_new_path, output_lock
-from anyorder.train.checkpoint import _export, build_model, check_header, read_config, read_tensors, resolve
+from anyorder.train.checkpoint import (
+    build_model,
+    check_header,
+    read_config,
+    read_tensors,
+    resolve,
+    write_inference_copy,
+)
 
 # config entries that must agree for weights to be averaged (the model they describe and how tokens map to ids)
 _SAME = ("model_kind", "model", "tokenizer")
@@ -55,7 +62,8 @@ def average_checkpoints(srcs: Sequence[str | Path], dst: str | Path, weights: Se
     with output_lock(dst):
         if dst.exists():
             raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-        return _export(ckpts[0], configs[0], dst, note, weights=averaged, extra={"averaged_from": sources})
+        return write_inference_copy(ckpts[0], configs[0], dst, note, weights=averaged,
+                                    extra={"averaged_from": sources})
 
 
 def _normalised(weights: Sequence[float] | None, n: int) -> list[float]:

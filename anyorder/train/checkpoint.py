@@ -523,10 +523,10 @@ def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None)
     with output_lock(dst):
         if dst.exists():
             raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-        return _export(ckpt, config, dst, note)
+        return write_inference_copy(ckpt, config, dst, note)
 
 
-def _export(ckpt: Path, config: dict, dst: Path, note: str | None,
+def write_inference_copy(ckpt: Path, config: dict, dst: Path, note: str | None,
             weights: dict[str, torch.Tensor] | None = None, extra: dict[str, Any] | None = None) -> Path:
     """Write the inference copy of ``ckpt`` to ``dst`` (atomically); ``weights`` replace its model.safetensors
     and ``extra`` entries are added to the copy's config (checkpoint averaging, ``train.average``)."""
