@@ -21,7 +21,8 @@
 #                    embeddings, 164-token prompt+response, bf16 autocast, ~2x on this CPU) from scratch, cosine over
 #                    MDM_PAPER_S seconds of trainer CPU time (default 21600, accumulating across sessions), then
 #                    `reproduce sudoku --n 50` on it: does the literal remasking decoder (re-predict visible
-#                    tokens) work with this setting? (report in $RUNS/mdm-paper/report)
+#                    tokens) work with this setting? (report in $RUNS/mdm-paper/report; copy_probe.txt: how often it
+#                    predicts the visible tokens, scripts/remask_copy_probe.py)
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
@@ -93,6 +94,7 @@ job_mdm-paper() {
   anyorder train sudoku-mdm-paper task_options.train_path="$SUDOKU_DATA" max_seconds="$MDM_PAPER_S" budget_clock=cpu \
     optim.warmup_steps=200 log_every=50 ckpt_every=250 keep_checkpoints=3 eval_every=0 name=sudoku-mdm-paper-cpu \
     --out-dir "$RUNS/mdm-paper" --no-progress "${resume[@]}"
+  python scripts/remask_copy_probe.py "$run" --n 200 > "$RUNS/mdm-paper/copy_probe.txt"
   anyorder reproduce sudoku --checkpoint "$run" --n 50 --out "$RUNS/mdm-paper/report"
 }
 
