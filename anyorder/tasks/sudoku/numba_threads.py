@@ -2,8 +2,9 @@
 
 numba's default threading layer on Linux is OpenMP, and it sets the process-wide OpenMP thread count (the one
 torch's CPU kernels read) to its own pool size, all cores, on every parallel launch. Without this, one call to the
-solver, rater or generator silently lifts a process that asked for one thread (``OMP_NUM_THREADS=1``,
-``torch.set_num_threads(1)``) to all cores for every later forward pass, and two such processes fight over them.
+solver, rater or generator silently lifts a process that asked for one thread through ``OMP_NUM_THREADS=1`` to all
+cores for every later forward pass, and two such processes fight over them (an explicit ``torch.set_num_threads``
+held; measured 2026-12-01, docs/LOG.md).
 """
 from __future__ import annotations
 
