@@ -17,6 +17,9 @@
 #                    on the shipped test and hard splits (1,000 each: eval_{test,hard}.json in the run directory).
 #                    The run is named after the shipped weights' hash, so it resumes until a new model is shipped;
 #                    export and commit it by hand when it beats the shipped one (docs/training.md).
+#   mdm-cpu-long     issue 11 item 2 on CPU alone: the chosen preset sudoku-mdm-cpu (4 x 128, ELBO) from scratch, cosine
+#                    over MDM_CPU_S seconds of trainer CPU time (default 36000, ~5M samples, accumulating across
+#                    sessions), then scored with top_prob_margin on the shipped splits (1,000 each: eval_*.json)
 #   mdm-paper        issue 11 item 6: the paper codebase's model setting (sudoku-mdm-paper: 3 x 384 GPT-2, tied
 #                    embeddings, 164-token prompt+response, bf16 autocast, ~2x on this CPU) from scratch, cosine over
 #                    MDM_PAPER_S seconds of trainer CPU time (default 21600, accumulating across sessions), then
@@ -26,7 +29,8 @@
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
-# it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft), MDM_PAPER_S (mdm-paper).
+# it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft), MDM_PAPER_S (mdm-paper),
+# MDM_CPU_S (mdm-cpu-long).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
@@ -34,6 +38,7 @@ CURVE_RECIPES=${CURVE_RECIPES:-elbo-6x256,elbo-const-lr}
 MDM_FT_S=${MDM_FT_S:-3600}
 MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
 MDM_PAPER_S=${MDM_PAPER_S:-21600}
+MDM_CPU_S=${MDM_CPU_S:-36000}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
 SUDOKU_DATA=$RUNS/data/sudoku_train.npz
 ZEBRA_DATA=$RUNS/data/zebra_small_train.jsonl
@@ -87,6 +92,19 @@ job_mdm-ft() {
   done
 }
 
+job_mdm-cpu-long() {
+  job_data
+  local run=$RUNS/mdm-cpu-long/sudoku-mdm-cpu-long resume=() split
+  [ -f "$run/checkpoints/latest" ] && resume=(--resume)
+  anyorder train sudoku-mdm-cpu task_options.train_path="$SUDOKU_DATA" max_seconds="$MDM_CPU_S" budget_clock=cpu \
+    eval_every=0 ckpt_every=500 keep_checkpoints=3 log_every=100 name=sudoku-mdm-cpu-long \
+    --out-dir "$RUNS/mdm-cpu-long" --no-progress "${resume[@]}"
+  for split in test hard; do
+    anyorder solve --file "anyorder/assets/sudoku/$split.npz" --checkpoint "$run" \
+      --output "$run/solved_$split.txt" --summary "$run/eval_$split.json" || true
+  done
+}
+
 job_mdm-paper() {
   job_data
   local run=$RUNS/mdm-paper/sudoku-mdm-paper-cpu resume=()
@@ -106,9 +124,9 @@ for job in "$@"; do
     continue
   fi
   if ! declare -F "job_$job" > /dev/null; then
-    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-paper status" >&2; exit 2
+    echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-cpu-long mdm-paper status" >&2; exit 2
   fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_PAPER_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
   echo "started $job (pid $!, log $RUNS/$job.log)"
 done
