@@ -13,10 +13,11 @@ from typing import Any, Sequence
 import torch
 
 from anyorder.errors import CheckpointError
-from anyorder.io import check_new_path, output_lock
+from anyorder.io import output_lock
 from anyorder.train.checkpoint import (
     build_model,
     check_header,
+    new_export_path,
     read_config,
     read_tensors,
     resolve,
@@ -44,9 +45,7 @@ def average_checkpoints(srcs: Sequence[str | Path], dst: str | Path, weights: Se
     if len(srcs) < 2:
         raise CheckpointError(f"averaging needs at least two checkpoints, got {len(srcs)}")
     coef = _normalised(weights, len(srcs))
-    if Path(dst).exists():
-        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-    dst = check_new_path(dst, "export destination", allow_existing_dir=False)
+    dst = new_export_path(dst)
     ckpts = [resolve(s) for s in srcs]
     configs = [read_config(c) for c in ckpts]
     for ckpt, config in zip(ckpts[1:], configs[1:]):
@@ -58,11 +57,8 @@ def average_checkpoints(srcs: Sequence[str | Path], dst: str | Path, weights: Se
     averaged = {k: v.to(first[k].dtype) if v.is_floating_point() else v for k, v in total.items()}
     sources = [{"path": str(c), "step": int(cfg.get("step", 0)), "weight": w,
                 "sha256": cfg["files"]["model.safetensors"]} for c, cfg, w in zip(ckpts, configs, coef)]
-    dst.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(dst):
-        if dst.exists():
-            raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-        return write_inference_copy(ckpts[0], configs[0], dst, note, weights=averaged,
+        return write_inference_copy(ckpts[0], configs[0], new_export_path(dst), note, weights=averaged,
                                     extra={"averaged_from": sources})
 
 

@@ -512,22 +512,26 @@ def export_checkpoint(src: str | Path, dst: str | Path, note: str | None = None)
     and the optimizer state, so the copy is small enough to ship. Hashes are verified before copying and rewritten
     for the copy; ``note`` is stored as config["export_note"]. Writing is atomic (temporary sibling + rename).
     """
-    if Path(dst).exists():
-        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-    dst = check_new_path(dst, "export destination", allow_existing_dir=False)  # before reading gigabytes
+    dst = new_export_path(dst)  # before reading gigabytes
     ckpt = resolve(src)
     config = read_config(ckpt)
     check_header(ckpt, config, "model.safetensors")
     build_model(ckpt, config, read_tensors(ckpt, "model.safetensors"), "model.safetensors")
-    dst.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(dst):
-        if dst.exists():
-            raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
-        return write_inference_copy(ckpt, config, dst, note)
+        return write_inference_copy(ckpt, config, new_export_path(dst), note)  # re-checked under the lock
+
+
+def new_export_path(dst: str | Path) -> Path:
+    """``dst`` as a Path whose parents exist, refusing an existing destination (CheckpointError)."""
+    if Path(dst).exists():
+        raise CheckpointError(f"{dst}: already exists; refusing to overwrite")
+    dst = check_new_path(dst, "export destination", allow_existing_dir=False)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    return dst
 
 
 def write_inference_copy(ckpt: Path, config: dict, dst: Path, note: str | None,
-            weights: dict[str, torch.Tensor] | None = None, extra: dict[str, Any] | None = None) -> Path:
+                         weights: dict[str, torch.Tensor] | None = None, extra: dict[str, Any] | None = None) -> Path:
     """Write the inference copy of ``ckpt`` to ``dst`` (atomically); ``weights`` replace its model.safetensors
     and ``extra`` entries are added to the copy's config (checkpoint averaging, ``train.average``)."""
     tmp = dst.with_name(f".{dst.name}.tmp")
