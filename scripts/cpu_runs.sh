@@ -15,28 +15,33 @@
 #   mdm-ft           issue 11 item 2: fine-tune the shipped Sudoku MDM (objective MDM_FT_OBJECTIVE, default puma, at
 #                    lr 1.5e-4, cosine to 0 over MDM_FT_S seconds, default 3600), then score it with top_prob_margin
 #                    on the shipped test and hard splits (1,000 each: eval_{test,hard}.json in the run directory).
-#                    The run is named after the shipped weights' hash, so it resumes until a new model is shipped;
-#                    export and commit it by hand when it beats the shipped one (docs/training.md).
+#                    The run is named after the shipped weights' hash (plus a tag for non-default MDM_FT_LR /
+#                    MDM_FT_DATA_SEED), so it resumes until a new model is shipped. It is first scored on 500 + 500
+#                    held-out puzzles (eval_val_*.json; job data builds them), the screen that decides whether it may
+#                    replace the shipped model; export and commit it by hand when it beats it (docs/training.md).
 #   mdm-cpu-long     issue 11 item 2 on CPU alone: the chosen preset sudoku-mdm-cpu (4 x 128, ELBO) from scratch, cosine
 #                    over MDM_CPU_S seconds of trainer CPU time (default 36000, ~5M samples, accumulating across
 #                    sessions), then scored with top_prob_margin on the shipped splits (1,000 each: eval_*.json)
 #   mdm-paper        issue 11 item 6: the paper codebase's model setting (sudoku-mdm-paper: 3 x 384 GPT-2, tied
 #                    embeddings, 164-token prompt+response, bf16 autocast, ~2x on this CPU) from scratch, cosine over
 #                    MDM_PAPER_S seconds of trainer CPU time (default 21600, accumulating across sessions), then
-#                    `reproduce sudoku --n 50` on it: does the literal remasking decoder (re-predict visible
-#                    tokens) work with this setting? (report in $RUNS/mdm-paper/report; copy_probe.txt: how often it
-#                    predicts the visible tokens, scripts/remask_copy_probe.py)
+#                    `reproduce sudoku --n 50 --tables-only` on it: does the literal remasking decoder (re-predict
+#                    visible tokens) work with this setting? (report in $RUNS/mdm-paper/report; copy_probe.txt: how
+#                    often it predicts the visible tokens, scripts/remask_copy_probe.py)
 #
 # Environment: RUNS (default ~/.cache/anyorder/cpu-runs), CURVE_RECIPES (comma list, default: the recipes not yet in
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
 # it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft), MDM_PAPER_S (mdm-paper),
-# MDM_CPU_S (mdm-cpu-long).
+# MDM_CPU_S (mdm-cpu-long), MDM_FT_LR (mdm-ft peak lr, default 1.5e-4), MDM_FT_DATA_SEED (mdm-ft: train on 60,000
+# fresh puzzles of this generator seed, excluding the shipped splits and the standing set, instead of the standing set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
 CURVE_RECIPES=${CURVE_RECIPES:-elbo-6x256,elbo-const-lr}
 MDM_FT_S=${MDM_FT_S:-3600}
 MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
+MDM_FT_LR=${MDM_FT_LR:-1.5e-4}
+MDM_FT_DATA_SEED=${MDM_FT_DATA_SEED:-}
 MDM_PAPER_S=${MDM_PAPER_S:-21600}
 MDM_CPU_S=${MDM_CPU_S:-36000}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
@@ -51,6 +56,11 @@ job_data() {
     anyorder data zebra "$RUNS/data/zebra" --sizes 3-4x3-4 --seed 1000 --test 0 --train 8000
     cp "$RUNS/data/zebra/train.jsonl" "$ZEBRA_DATA"
   fi
+  local split  # held-out screening puzzles (docs/training.md, checkpoint averaging): never trained on, never reported
+  for split in test hard; do
+    [ -f "$RUNS/data/val_$split.npz" ] || anyorder data sudoku "$RUNS/data/val_$split.npz" --split "$split" --n 1000 \
+      --seed 4242 --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz "$SUDOKU_DATA" --no-progress
+  done
 }
 
 job_curves() {
@@ -78,14 +88,25 @@ job_zebra-arm-fixed() {
 
 job_mdm-ft() {
   job_data
-  local shipped=anyorder/assets/checkpoints/sudoku-mdm name resume=() split
+  local shipped=anyorder/assets/checkpoints/sudoku-mdm name resume=() split data=$SUDOKU_DATA
   name=sudoku-mdm-ft-$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"]["model.safetensors"][:8])' \
     "$shipped/config.json")
+  [ "$MDM_FT_OBJECTIVE" = puma ] || name=$name-$MDM_FT_OBJECTIVE
+  [ "$MDM_FT_LR" = 1.5e-4 ] || name=$name-lr$MDM_FT_LR
+  if [ -n "$MDM_FT_DATA_SEED" ]; then
+    name=$name-data$MDM_FT_DATA_SEED data=$RUNS/data/sudoku_train_seed$MDM_FT_DATA_SEED.npz
+    [ -f "$data" ] || anyorder data sudoku "$data" --split train --n 60000 --seed "$MDM_FT_DATA_SEED" \
+      --exclude anyorder/assets/sudoku/test.npz anyorder/assets/sudoku/hard.npz "$SUDOKU_DATA" --no-progress
+  fi
   [ -f "$RUNS/mdm-ft/$name/checkpoints/latest" ] && resume=(--resume)
   anyorder train sudoku-mdm-gpu objective="$MDM_FT_OBJECTIVE" puma.steps=20 puma.random_fraction=0.2 \
-    init_from="$shipped" task_options.train_path="$SUDOKU_DATA" optim.lr=1.5e-4 optim.warmup_steps=50 \
+    init_from="$shipped" task_options.train_path="$data" optim.lr="$MDM_FT_LR" optim.warmup_steps=50 \
     optim.min_lr_ratio=0.0 batch_size=64 max_steps=1000000 max_seconds="$MDM_FT_S" budget_clock=cpu mixed_precision=no \
     eval_every=0 ckpt_every=250 keep_checkpoints=20 log_every=50 name="$name" --out-dir "$RUNS/mdm-ft" --no-progress "${resume[@]}"
+  for split in test hard; do
+    anyorder solve --file "$RUNS/data/val_$split.npz" --limit 500 --checkpoint "$RUNS/mdm-ft/$name" \
+      --output "$RUNS/mdm-ft/$name/solved_val_$split.txt" --summary "$RUNS/mdm-ft/$name/eval_val_$split.json" || true
+  done
   for split in test hard; do
     anyorder solve --file "anyorder/assets/sudoku/$split.npz" --checkpoint "$RUNS/mdm-ft/$name" \
       --output "$RUNS/mdm-ft/$name/solved_$split.txt" --summary "$RUNS/mdm-ft/$name/eval_$split.json" || true
@@ -113,7 +134,7 @@ job_mdm-paper() {
     optim.warmup_steps=200 log_every=50 ckpt_every=250 keep_checkpoints=3 eval_every=0 name=sudoku-mdm-paper-cpu \
     --out-dir "$RUNS/mdm-paper" --no-progress "${resume[@]}"
   python scripts/remask_copy_probe.py "$run" --n 200 > "$RUNS/mdm-paper/copy_probe.txt"
-  anyorder reproduce sudoku --checkpoint "$run" --n 50 --out "$RUNS/mdm-paper/report"
+  anyorder reproduce sudoku --checkpoint "$run" --n 50 --tables-only --out "$RUNS/mdm-paper/report"
 }
 
 if [ $# -eq 0 ]; then awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 2; fi
@@ -127,6 +148,6 @@ for job in "$@"; do
     echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-cpu-long mdm-paper status" >&2; exit 2
   fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_FT_LR MDM_FT_DATA_SEED MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
   echo "started $job (pid $!, log $RUNS/$job.log)"
 done

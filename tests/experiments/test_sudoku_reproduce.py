@@ -82,6 +82,19 @@ def test_quick_keeps_an_explicit_n(tmp_path, monkeypatch):
     assert sudoku.n_puzzles(quick) == 32 and sudoku.n_puzzles(argparse.Namespace(n=None, quick=False)) == 100
 
 
+def test_tables_only_keeps_every_row_and_skips_the_sweeps(tmp_path, monkeypatch):
+    monkeypatch.setattr(ev, "load_sudoku_model", lambda path, device: oracle(digits(SOLUTION)))
+    test, hard = _split(tmp_path / "test.npz"), _split(tmp_path / "hard.npz")
+    out = tmp_path / "out"
+    assert main(["reproduce", "sudoku", "--out", str(out), "--test-split", str(test), "--hard-split", str(hard),
+                 "--n", "2", "--tables-only", "steps=5"]) == 0
+    for name in ("table2.csv", "table5.csv"):
+        measured = [r for r in csv.DictReader(open(out / name)) if r["n"]]
+        assert len(measured) == len(st.table_strategies(50, True))
+        assert {"remask-repredict", "remask-carry-over"} <= {r["mode"] for r in measured}
+    assert not (out / "frontier.csv").exists() and not (out / "orders.csv").exists()
+
+
 def test_ece():
     assert expected_calibration_error(np.array([1.0, 1.0]), np.array([1, 1])) == 0.0
     assert abs(expected_calibration_error(np.array([0.9, 0.9]), np.array([0, 1])) - 0.4) < 1e-9

@@ -8,6 +8,7 @@ from anyorder.experiments.sudoku.tables import (
     paper_value,
     protocol_differences,
     repredict_note,
+    training_note,
     with_paper_numbers,
     write_table,
 )
@@ -46,8 +47,20 @@ def test_protocol_differences_read_the_checkpoint():
            "train": {"max_steps": 7, "batch_size": 4, "mdm": {"sampling": "subset"}}}
     notes = protocol_differences(cfg, {"test": 5, "hard": 3}, "gen", False, 12.0)
     text = "\n".join(notes)
-    assert "2 layers, width 64" in text and "7 steps at batch 4" in text and "sampling=subset" in text
+    assert "2 layers, width 64" in text and "step 7 at batch 4 (28 samples" in text and "sampling=subset" in text
+    assert "scheduled for 7 steps" in text
     assert "ARM rows were not run" in text and "5 (test) and 3 (hard)" in text
+
+
+def test_training_note_names_time_budgets_and_lineage():
+    timed = {"step": 250, "train": {"max_steps": 4218750, "max_seconds": 7200.0, "budget_clock": "cpu",
+                                    "batch_size": 128}}
+    note = training_note(timed)
+    assert "step 250 at batch 128 (32,000 samples" in note and "7200 s of cpu-clock time" in note
+    assert "4218750" not in note and "lineage" not in note
+    wall = dict(timed, train=dict(timed["train"], budget_clock=None), export_note="fine-tuned from X")
+    assert "7200 s of wall-clock time" in training_note(wall) and "export_note records" in training_note(wall)
+    assert "samples unknown" in training_note({"train": {}}) and "step ?" in training_note({})
 
 
 def test_vanilla_paper_row_is_algorithm_1_not_fixed_k():

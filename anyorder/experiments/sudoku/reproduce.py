@@ -10,7 +10,8 @@ Writes into ``--out``:
 - ``table2.md/.csv``, ``table5.md/.csv``: our exact / valid / cell accuracy, mean NFE and time beside the paper;
 - ``frontier.png`` + ``frontier.csv``: exact accuracy against mean NFE (step sweep, threshold and factor budgets);
   ``equal_nfe.md/.csv``: the step-sweep scores side by side at matched NFE;
-- ``orders.md/.csv``: MDM order vs the 7-technique solver's order (``sudoku_orders``);
+- ``orders.md/.csv``: MDM order vs the 7-technique solver's order (``sudoku_orders``); ``--tables-only`` skips
+  these and the frontier (``--quick`` also drops the remasking rows);
 - ``breakdown_givens.csv``, ``breakdown_hardest.csv``: exact accuracy by number of givens / hardest technique;
 - ``gap.md`` with ``--gap`` (``sudoku_gap``); ``config.json`` with the arguments and the wall time.
 """
@@ -63,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="puzzles per split for the ARMs (default: --n; ARM decoding re-reads the prefix each step)")
     p.add_argument("--quick", action="store_true",
                    help=f"paper rows only, no frontier sweep, n={QUICK_N} unless --n is given")
+    p.add_argument("--tables-only", action="store_true",
+                   help="Tables 2 and 5 with every row (remasking included), no frontier sweep or order analysis")
     p.add_argument("--gap", action="store_true", help="also run the top_prob vs margin gap analysis")
     p.add_argument("--gap-only", action="store_true", help="run only the gap analysis (test split)")
     p.add_argument("plan", nargs="*", default=[], metavar="KEY=VALUE",
@@ -144,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         strategies = st.paper_strategies(args.steps) if args.quick else st.table_strategies(args.steps, full)
         table_rows[split], decoded[split] = run_table(sm, splits[split], strategies, args, split)
     arm_rows = run_arms(args, splits)
-    if not args.quick:
+    if not (args.quick or args.tables_only):
         frontier = rep.run_frontier(sm, splits["test"], args, evaluate, _log)
         rep.write_frontier(frontier, out)
         rep.write_orders(sm, splits["test"], decoded["test"], args, out, evaluate)

@@ -108,6 +108,25 @@ def repredict_note(checkpoint_config: dict[str, Any]) -> str:
             "point --checkpoint at such a model to test literal re-prediction.")
 
 
+def training_note(checkpoint_config: dict[str, Any]) -> str:
+    """What the checkpoint's own run trained: steps x batch = samples, and the budget it was scheduled for.
+
+    Time-budgeted runs (``max_seconds``) carry a huge ``max_steps`` that they never reach, so the schedule is named
+    by its budget; a checkpoint fine-tuned from another (``export_note``) says its lineage is recorded there.
+    """
+    train = checkpoint_config.get("train") or {}
+    step, batch = checkpoint_config.get("step"), train.get("batch_size")
+    seen = f"{step * batch:,} samples" if isinstance(step, int) and isinstance(batch, int) else "samples unknown"
+    seconds = train.get("max_seconds")
+    budget = (f"{seconds:g} s of {train.get('budget_clock') or 'wall'}-clock time" if seconds
+              else f"{train.get('max_steps', '?')} steps")
+    note = f"Training: checkpoint step {step if step is not None else '?'} at batch {batch or '?'} ({seen}; " \
+           f"the run was scheduled for {budget})"
+    if checkpoint_config.get("export_note"):
+        note += "; this run continued earlier ones: the checkpoint's export_note records the whole lineage"
+    return note
+
+
 def protocol_differences(checkpoint_config: dict[str, Any], n_eval: dict[str, int], data_source: str,
                          arm_given: bool, seconds: float) -> list[str]:
     """Factual list of how this run differs from the paper's protocol, read from the checkpoint's config."""
@@ -122,9 +141,7 @@ def protocol_differences(checkpoint_config: dict[str, Any], n_eval: dict[str, in
         "the paper's test split has ≈0.1M puzzles (hard-set evaluation size not stated).",
         f"Model: {model.get('n_layers')} layers, width {model.get('d_model')}, {model.get('n_heads')} heads, "
         f"{length}-token sequences; paper: 6M GPT-2 (3 layers, width 384, 12 heads) on 164-token prompt+response.",
-        f"Training: {train.get('max_steps', '?')} steps at batch {train.get('batch_size', '?')} "
-        f"(checkpoint step {checkpoint_config.get('step', '?')}); paper: 300 epochs of ≈1.8M puzzles at batch 128, "
-        "lr 1e-3.",
+        f"{training_note(checkpoint_config)}; paper: 300 epochs of ≈1.8M puzzles at batch 128, lr 1e-3.",
         f"Loss: sampling={mdm.get('sampling', '?')}, time_weight={mdm.get('time_weight', '?')}, "
         f"token_weight={mdm.get('token_weight', '?')}; the paper's Sudoku loss settings are not stated (§8 Q2).",
         "Values are the argmax (Ye et al. codebase); the paper's text says values are sampled.",
