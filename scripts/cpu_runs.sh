@@ -19,6 +19,8 @@
 #                    MDM_FT_DATA_SEED), so it resumes until a new model is shipped. It is first scored on 500 + 500
 #                    held-out puzzles (eval_val_*.json; job data builds them), the screen that decides whether it may
 #                    replace the shipped model; export and commit it by hand when it beats it (docs/training.md).
+#                    MDM_FT_INIT=DIR fine-tunes that exported checkpoint instead (e.g. an earlier fine-tune exported with
+#                    `anyorder export RUN DIR`); the run is then named after its weights' hash.
 #   mdm-cpu-long     issue 11 item 2 on CPU alone: the chosen preset sudoku-mdm-cpu (4 x 128, ELBO) from scratch, cosine
 #                    over MDM_CPU_S seconds of trainer CPU time (default 36000, ~5M samples, accumulating across
 #                    sessions), then scored with top_prob_margin on the shipped splits (1,000 each: eval_*.json)
@@ -33,7 +35,8 @@
 # reports/sudoku-training/curves; merge their curves.csv rows into it), CURVE_LIMIT_S (seconds per recipe before
 # it checkpoints and the next starts; default 2400), MDM_FT_S, MDM_FT_OBJECTIVE (mdm-ft), MDM_PAPER_S (mdm-paper),
 # MDM_CPU_S (mdm-cpu-long), MDM_FT_LR (mdm-ft peak lr, default 1.5e-4), MDM_FT_DATA_SEED (mdm-ft: train on 60,000
-# fresh puzzles of this generator seed, excluding the shipped splits and the standing set, instead of the standing set).
+# fresh puzzles of this generator seed, excluding the shipped splits and the standing set, instead of the standing set),
+# MDM_FT_INIT (mdm-ft: exported checkpoint to fine-tune; default the shipped Sudoku MDM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-$HOME/.cache/anyorder/cpu-runs}
@@ -42,6 +45,7 @@ MDM_FT_S=${MDM_FT_S:-3600}
 MDM_FT_OBJECTIVE=${MDM_FT_OBJECTIVE:-puma}
 MDM_FT_LR=${MDM_FT_LR:-1.5e-4}
 MDM_FT_DATA_SEED=${MDM_FT_DATA_SEED:-}
+MDM_FT_INIT=${MDM_FT_INIT:-anyorder/assets/checkpoints/sudoku-mdm}
 MDM_PAPER_S=${MDM_PAPER_S:-21600}
 MDM_CPU_S=${MDM_CPU_S:-36000}
 CURVE_LIMIT_S=${CURVE_LIMIT_S:-2400}
@@ -88,7 +92,7 @@ job_zebra-arm-fixed() {
 
 job_mdm-ft() {
   job_data
-  local shipped=anyorder/assets/checkpoints/sudoku-mdm name resume=() split data=$SUDOKU_DATA
+  local shipped=$MDM_FT_INIT name resume=() split data=$SUDOKU_DATA
   name=sudoku-mdm-ft-$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"]["model.safetensors"][:8])' \
     "$shipped/config.json")
   [ "$MDM_FT_OBJECTIVE" = puma ] || name=$name-$MDM_FT_OBJECTIVE
@@ -148,6 +152,6 @@ for job in "$@"; do
     echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-cpu-long mdm-paper status" >&2; exit 2
   fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_FT_LR MDM_FT_DATA_SEED MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_FT_LR MDM_FT_DATA_SEED MDM_FT_INIT MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
   echo "started $job (pid $!, log $RUNS/$job.log)"
 done

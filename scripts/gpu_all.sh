@@ -9,8 +9,13 @@
 #   zebra-mdm    from scratch, the paper's sizes (3-6 x 3-6), 6 x 256, on puzzles generated here first.
 #   L&O Table 1  the paper's setting (--config paper: 19M RoPE, L = 300 padded to 512, batch 256), LO_STEPS
 #                steps per row (paper 2,000; default 600 to fit the budget), five rows one after another.
+#   sudoku-paper (opt-in, issue 11 item 6) the paper codebase's setting (`sudoku-mdm-paper`: 3 x 384 GPT-2, tied
+#                embeddings, 164-token prompt+response) from scratch, then scripts/remask_copy_probe.py and
+#                `reproduce sudoku --tables-only` on N_EVAL puzzles: does the literal remasking decoder (re-predict
+#                visible tokens) work once the model is trained at GPU scale? (CPU answer at 160k samples: no,
+#                reports/sudoku-paper-setting.) Run it alone: JOBS=sudoku-paper.
 # Every job uses max_seconds (trainer: the cosine schedule decays over the budget, then a checkpoint is saved).
-# JOBS picks the jobs (default: all four groups): sudoku-mdm, sudoku-arm, zebra, lo; e.g. JOBS="zebra lo" gives
+# JOBS picks the jobs (default: all four groups): sudoku-mdm, sudoku-arm, zebra, lo (and sudoku-paper, opt-in); e.g. JOBS="zebra lo" gives
 # the whole GPU to Zebra and L&O.
 #
 # Usage (repository root):
@@ -36,7 +41,8 @@ SUDOKU_DATA=${SUDOKU_DATA:-.gpu/sudoku_train.npz}
 JOBS=${JOBS:-sudoku-mdm sudoku-arm zebra lo}
 want() { [[ " $JOBS " == *" $1 "* ]]; }
 for j in $JOBS; do
-  case $j in sudoku-mdm|sudoku-arm|zebra|lo) ;; *) echo "unknown job '$j' in JOBS (sudoku-mdm sudoku-arm zebra lo)" >&2; exit 2;; esac
+  case $j in sudoku-mdm|sudoku-arm|zebra|lo|sudoku-paper) ;;
+    *) echo "unknown job '$j' in JOBS (sudoku-mdm sudoku-arm zebra lo sudoku-paper)" >&2; exit 2;; esac
 done
 ZDATA=$RUNS/zebra_data
 if [ "$SMOKE" = 1 ]; then
@@ -53,7 +59,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || tr
 $PY -c "import torch, numba, accelerate; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 
 # ---- data (Sudoku: carried or generated; Zebra: generated on all cores while the Sudoku jobs train)
-if { want sudoku-mdm || want sudoku-arm; } && [ ! -e "$SUDOKU_DATA" ]; then
+if { want sudoku-mdm || want sudoku-arm || want sudoku-paper; } && [ ! -e "$SUDOKU_DATA" ]; then
   SUDOKU_DATA=$RUNS/sudoku_train.npz
   log "generating Sudoku training puzzles"
   $PY -m anyorder data sudoku "$SUDOKU_DATA" --split train --n $([ "$SMOKE" = 1 ] && echo 500 || echo 60000) --seed 7 \
@@ -87,6 +93,8 @@ want sudoku-arm && for order in solver fixed; do
     task_options.train_path="$SUDOKU_DATA" task_options.n_eval=50 optim.lr=1e-3 optim.warmup_steps=100 \
     optim.min_lr_ratio=0.0 $SMALL &
 done
+want sudoku-paper && NUMBA_NUM_THREADS=2 train sudoku-mdm-paper sudoku-mdm-paper task_options.train_path="$SUDOKU_DATA" \
+  task_options.n_eval=50 $SMALL &
 lo_rows() {  # one row at a time, each its own report folder, none started within LO_MARGIN s of the deadline
   for pq in ${LO_PAIRS:-25:275 30:270 40:260 50:250 100:200}; do
     [ $(($(date +%s) + ${LO_MARGIN:-60})) -lt "$DEADLINE" ] || { log "L&O: no time left for $pq"; break; }
@@ -141,15 +149,21 @@ if want sudoku-mdm; then
   done
   wait
 fi
+if want sudoku-paper; then  # issue 11 item 6: copy probe, then every Table 2/5 row incl. both remasking decoders
+  $PY scripts/remask_copy_probe.py $RUNS/sudoku-mdm-paper --n 200 > "$LOGS/copy_probe.txt" 2>&1
+  $PY -m anyorder reproduce sudoku --checkpoint $RUNS/sudoku-mdm-paper --n "$N_EVAL" --tables-only --device $DEVICE \
+    --out "$LOGS/sudoku_paper_report" > "$LOGS/eval_sudoku_paper.log" 2>&1
+  log "sudoku-paper: $(tail -n 1 "$LOGS/eval_sudoku_paper.log")"
+fi
 log "evaluation done"
 
 # ---- exports: weights + config only; pack logs, metrics and evals first, then models in priority order
 NOTE="scripts/gpu_all.sh on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1) for ${TRAIN_S}s"
 want sudoku-mdm && $PY -m anyorder export $RUNS/$BEST $EXP/sudoku-mdm --note "$NOTE ($BEST)" > /dev/null
-for r in sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
+for r in sudoku-arm-solver sudoku-arm-fixed zebra-mdm sudoku-mdm-paper; do
   [ -d "$RUNS/$r" ] && $PY -m anyorder export $RUNS/$r $EXP/$r --note "$NOTE" > /dev/null
 done
-for r in sudoku-mdm-ft sudoku-mdm-puma sudoku-arm-solver sudoku-arm-fixed zebra-mdm; do
+for r in sudoku-mdm-ft sudoku-mdm-puma sudoku-arm-solver sudoku-arm-fixed zebra-mdm sudoku-mdm-paper; do
   cp $RUNS/$r/metrics.jsonl "$LOGS/$r.metrics.jsonl" 2>/dev/null
 done
 cp -r $RUNS/zebra_report $RUNS/lo_table1 "$LOGS/" 2>/dev/null
@@ -158,7 +172,7 @@ for d in "$RUNS"/lo/*/; do  # the L&O rows' training curves (steps reached, loss
 done
 tar czf "$OUT/logs.tar.gz" -C "$RUNS" logs
 left=$((60 * 1024 * 1024 - $(stat -c %s "$OUT/logs.tar.gz")))
-for m in sudoku-mdm zebra-mdm sudoku-arm-solver sudoku-arm-fixed; do
+for m in sudoku-mdm zebra-mdm sudoku-arm-solver sudoku-arm-fixed sudoku-mdm-paper; do
   [ -d "$EXP/$m" ] || continue
   size=$(du -sb "$EXP/$m" | cut -f1)
   if [ "$size" -gt "$left" ]; then log "no room for $m ($size bytes)"; continue; fi
