@@ -4,7 +4,7 @@
 # job continues from its last checkpoint (a machine that was replaced starts it from scratch; the committed
 # exports and reports are what survive).
 #
-#   scripts/cpu_runs.sh JOB...        start or resume JOB in the background (log: $RUNS/JOB.log)
+#   scripts/cpu_runs.sh JOB...        start or resume JOB in the background (log: $RUNS/JOB.log; mdm-ft: one per variant)
 #   scripts/cpu_runs.sh status        what is running, and the last line of each log
 #
 # JOBs:
@@ -144,14 +144,20 @@ job_mdm-paper() {
 if [ $# -eq 0 ]; then awk 'NR > 1 && /^#/ {print; next} NR > 1 {exit}' "$0"; exit 2; fi
 for job in "$@"; do
   if [ "$job" = status ]; then
-    pgrep -af "anyorder|sudoku_curves" | grep -v pgrep || echo "no anyorder process running"
+    # the running commands themselves (not the `bash -c` wrappers, whose command line is the whole job function)
+    ps -eo pid=,etimes=,args= | awk '$3 !~ /(bash|awk)$/ && /bin\/anyorder |sudoku_curves/ {printf "pid %s, %d min: ", $1, $2 / 60;
+      $1 = $2 = ""; print substr($0, 3, 240)}' | grep . || echo "no anyorder process running"
     for log in "$RUNS"/*.log; do [ -f "$log" ] && echo "$log: $(tail -c 300 "$log" | tr '\r' '\n' | tail -1)"; done
     continue
   fi
   if ! declare -F "job_$job" > /dev/null; then
     echo "unknown job '$job'; valid: data curves lo-4x64 zebra-arm-fixed mdm-ft mdm-cpu-long mdm-paper status" >&2; exit 2
   fi
+  log=$RUNS/$job.log
+  if [ "$job" = mdm-ft ]; then  # one log per variant, so that variants running side by side do not interleave
+    log=$RUNS/mdm-ft-$(basename "$MDM_FT_INIT")-$MDM_FT_OBJECTIVE-lr$MDM_FT_LR${MDM_FT_DATA_SEED:+-data$MDM_FT_DATA_SEED}.log
+  fi
   OMP_NUM_THREADS=1 nohup nice -n 10 bash -c "$(declare -f job_data "job_$job"); $(declare -p RUNS CURVE_RECIPES \
-    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_FT_LR MDM_FT_DATA_SEED MDM_FT_INIT MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$RUNS/$job.log" 2>&1 &
-  echo "started $job (pid $!, log $RUNS/$job.log)"
+    CURVE_LIMIT_S SUDOKU_DATA ZEBRA_DATA MDM_FT_S MDM_FT_OBJECTIVE MDM_FT_LR MDM_FT_DATA_SEED MDM_FT_INIT MDM_PAPER_S MDM_CPU_S); set -euo pipefail; job_$job" >> "$log" 2>&1 &
+  echo "started $job (pid $!, log $log)"
 done
