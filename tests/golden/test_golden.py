@@ -2,7 +2,10 @@
 
 Decode outputs (tokens, order, NFE) of a tiny test-owned Sudoku MDM on 20 shipped test puzzles, for every score
 in unmask and remask mode and the other budgets / values / noises; ARM greedy and beam search; and the toy task's
-training metrics step by step. Everything must be bit-identical (tests run single-threaded, tests/conftest.py).
+training metrics step by step. Discrete outputs (tokens, orders, NFE, counts, steps, samples) must be identical;
+float outputs (log-probabilities, losses, gradient norms) agree to a relative 1e-5, since their last bits differ
+between CPU microarchitectures (the goldens were made on an Intel CPU; on an AMD EPYC the largest relative
+difference seen was 1.8e-6, in a gradient norm). Tests run single-threaded (tests/conftest.py).
 """
 import json
 import sys
@@ -16,6 +19,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_golden as golden  # noqa: E402
 
 PLANS = json.loads((golden.DATA / "plans.json").read_text())
+
+
+RTOL = 1e-5
+
+
+def assert_same(got: np.ndarray, expected: np.ndarray, what: str) -> None:
+    """Identical for integer / boolean arrays; within RTOL for floats (the CPU's last bits may differ)."""
+    if np.issubdtype(expected.dtype, np.floating):
+        np.testing.assert_allclose(got, expected, rtol=RTOL, atol=0, err_msg=what)
+    else:
+        np.testing.assert_array_equal(got, expected, err_msg=what)
 
 
 @pytest.fixture(autouse=True)
@@ -44,14 +58,19 @@ def test_arm_greedy_and_beam_are_identical():
     got, expected = golden.run_arm(golden.load_model("tiny_arm")), np.load(golden.DATA / "arm.npz")
     assert sorted(got) == sorted(expected.files)
     for key in got:
-        np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+        assert_same(got[key], expected[key], key)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", ["toy-mdm", "toy-ar"])
 def test_toy_training_metrics_are_identical(preset):
     expected = json.loads((golden.DATA / "toy_losses.json").read_text())[preset]
-    assert golden.toy_losses(preset) == expected
+    got = golden.toy_losses(preset)
+    assert len(got) == len(expected)
+    for step, (row, golden_row) in enumerate(zip(got, expected)):
+        assert sorted(row) == sorted(golden_row), f"record {step}"
+        for key in row:
+            assert_same(np.asarray(row[key]), np.asarray(golden_row[key]), f"record {step}: {key}")
 
 
 def test_golden_models_are_small():
