@@ -1,12 +1,12 @@
-"""Exact accuracy of a model lineage against its cumulative training samples and FLOPs (what more compute buys).
+"""Exact accuracy of a model lineage against its cumulative training samples (what more compute buys).
 
     python scripts/lineage_plot.py reports/sudoku-training/lineage/lineage.csv --out reports/sudoku-training/lineage
 
 The CSV has one row per training stage: name, parent (the stage it started from; empty for the first), hardware
 (gpu / cpu), samples and flops (of this stage alone), test and hard (exact accuracy after it, as fractions),
-n (puzzles per split), source (where the numbers were measured). Error bars: one binomial standard error. Writes OUT/lineage.png (test and hard accuracy against cumulative
-samples, one marker per stage, GPU and CPU stages told apart, each stage joined to its parent) and
-OUT/lineage.md (the same rows with the cumulative columns).
+n (puzzles per split), source (where the numbers were measured). Writes OUT/lineage.png (test and hard accuracy
+against cumulative samples, one marker per stage with one binomial standard error, GPU and CPU stages told apart,
+each stage joined to its parent) and OUT/lineage.md (the rows with cumulative samples and FLOPs).
 """
 from __future__ import annotations
 
@@ -20,8 +20,12 @@ MARKERS = {"gpu": "s", "cpu": "o"}
 
 
 def with_cumulative(rows: list[dict]) -> list[dict]:
-    """``rows`` with ``samples_total`` and ``flops_total``: the stage's own plus all its ancestors'."""
+    """``rows`` with ``samples_total`` and ``flops_total``: the stage's own plus all its ancestors'. Parents are
+    names of other rows, or "" for a first stage."""
     by_name = {row["name"]: row for row in rows}
+    for row in rows:
+        if row["parent"] and row["parent"] not in by_name:
+            raise InputError(f"lineage: stage {row['name']!r} names an unknown parent {row['parent']!r}")
     out = []
     for row in rows:
         samples, flops, seen, node = 0.0, 0.0, set(), row
@@ -30,10 +34,7 @@ def with_cumulative(rows: list[dict]) -> list[dict]:
                 raise InputError(f"lineage: stage {row['name']!r} has a parent cycle")
             seen.add(node["name"])
             samples, flops = samples + float(node["samples"]), flops + float(node["flops"])
-            parent = node["parent"]
-            if parent not in ("", None) and parent not in by_name:
-                raise InputError(f"lineage: stage {node['name']!r} names an unknown parent {parent!r}")
-            node = by_name.get(parent) if parent not in ("", None) else None
+            node = by_name.get(node["parent"]) if node["parent"] else None
         out.append({**row, "samples_total": samples, "flops_total": flops})
     return out
 
